@@ -1,0 +1,123 @@
+/**
+ * Every error this library creates extends this class, so one
+ * `instanceof FetchEventSourceError` (or {@link isFetchEventSourceError}, which also
+ * works across realms) catches them all. Messages never contain header values.
+ */
+export class FetchEventSourceError extends Error {
+  override name: string = 'FetchEventSourceError';
+}
+
+/**
+ * The server answered with a status that does not open a stream.
+ * `response` is left unread: read its error body (`await error.response.json()`)
+ * or cancel it (`error.response.body?.cancel()`).
+ */
+export class HttpError extends FetchEventSourceError {
+  override name = 'HttpError' as const;
+  readonly status: number;
+  readonly response: Response;
+  /** Milliseconds the server asked us to wait (`Retry-After` on 429/503), if it did. */
+  readonly retryAfter: number | undefined;
+
+  constructor(response: Response, request: RequestLabel, retryAfter?: number) {
+    const statusText = response.statusText ? ` ${response.statusText}` : '';
+    super(`${response.status}${statusText} from ${request.method} ${request.url}`);
+    this.status = response.status;
+    this.response = response;
+    this.retryAfter = retryAfter;
+  }
+}
+
+/** A 2xx response whose `Content-Type` is not `text/event-stream`. */
+export class ContentTypeError extends FetchEventSourceError {
+  override name = 'ContentTypeError' as const;
+  readonly contentType: string;
+  readonly response: Response;
+
+  constructor(response: Response, request: RequestLabel) {
+    const contentType = response.headers.get('content-type') ?? '';
+    super(
+      `expected text/event-stream from ${request.method} ${request.url}, got ${contentType ? `"${contentType}"` : 'no Content-Type'}`,
+    );
+    this.contentType = contentType;
+    this.response = response;
+  }
+}
+
+/** The request failed or the connection dropped before the stream ended cleanly. `cause` is what the platform threw. */
+export class NetworkError extends FetchEventSourceError {
+  override name = 'NetworkError' as const;
+
+  constructor(what: 'connect' | 'read', request: RequestLabel, cause: unknown) {
+    const doing = what === 'connect' ? 'could not connect to' : 'connection dropped while reading';
+    super(`${doing} ${request.method} ${request.url}`, { cause });
+  }
+}
+
+/** More consecutive failures than `retry.maxRetries`; `cause` is the last one. */
+export class RetryLimitError extends FetchEventSourceError {
+  override name = 'RetryLimitError' as const;
+  readonly failures: number;
+
+  constructor(failures: number, request: RequestLabel, cause: unknown) {
+    super(`gave up on ${request.method} ${request.url} after ${failures} consecutive failures`, {
+      cause,
+    });
+    this.failures = failures;
+  }
+}
+
+/** One event grew past `maxEventSize` characters before it ended. Fatal: a retry would meet it again. */
+export class EventTooLargeError extends FetchEventSourceError {
+  override name = 'EventTooLargeError' as const;
+  readonly maxEventSize: number;
+
+  constructor(maxEventSize: number, request: RequestLabel) {
+    super(`an event from ${request.method} ${request.url} exceeded maxEventSize (${maxEventSize} characters)`);
+    this.maxEventSize = maxEventSize;
+  }
+}
+
+/** No byte arrived for `idleTimeout` ms. Retried like a dropped connection. */
+export class IdleTimeoutError extends FetchEventSourceError {
+  override name = 'IdleTimeoutError' as const;
+  readonly idleTimeout: number;
+
+  constructor(idleTimeout: number, request: RequestLabel) {
+    super(`no data from ${request.method} ${request.url} for ${idleTimeout} ms`);
+    this.idleTimeout = idleTimeout;
+  }
+}
+
+/** What an error message says about the request: never its headers or body. */
+export interface RequestLabel {
+  method: string;
+  url: string;
+}
+
+const ownNames = new Set([
+  'FetchEventSourceError',
+  'HttpError',
+  'ContentTypeError',
+  'NetworkError',
+  'RetryLimitError',
+  'EventTooLargeError',
+  'IdleTimeoutError',
+]);
+
+/** True for any error of this library, also one from another realm or a duplicated bundle. */
+export function isFetchEventSourceError(value: unknown): value is FetchEventSourceError {
+  return (
+    value instanceof FetchEventSourceError ||
+    (isObject(value) && ownNames.has(String(value.name)))
+  );
+}
+
+/** True for an {@link HttpError}, also one from another realm or a duplicated bundle. */
+export function isHttpError(value: unknown): value is HttpError {
+  return value instanceof HttpError || (isObject(value) && value.name === 'HttpError');
+}
+
+function isObject(value: unknown): value is { name?: unknown } {
+  return typeof value === 'object' && value !== null;
+}

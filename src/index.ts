@@ -1,0 +1,19 @@
+export { fetchEventSource } from './client.js';
+export {
+  ContentTypeError,
+  EventTooLargeError,
+  FetchEventSourceError,
+  HttpError,
+  IdleTimeoutError,
+  isFetchEventSourceError,
+  isHttpError,
+  NetworkError,
+  RetryLimitError,
+} from './errors.js';
+export type {
+  EventSourceMessage,
+  FetchEventSourceInit,
+  HeadersContext,
+  RetryInfo,
+  RetryPolicy,
+} from './options.js';

@@ -1,0 +1,48 @@
+import type { RequestLabel } from './errors.js';
+import type { HeadersContext, NormalizedOptions } from './options.js';
+
+/** Method and URL for messages; credentials in the URL are left out. */
+export function requestLabel(input: RequestInfo | URL, options: NormalizedOptions): RequestLabel {
+  const isRequest = typeof Request !== 'undefined' && input instanceof Request;
+  const method = (options.request.method ?? (isRequest ? input.method : 'GET')).toUpperCase();
+  const href = isRequest ? input.url : String(input);
+  return { method, url: withoutCredentials(href) };
+}
+
+/** Throws up front what fetch would refuse on every attempt, so it is not retried. */
+export function assertSendable(label: RequestLabel, options: NormalizedOptions): void {
+  if (options.request.body != null && (label.method === 'GET' || label.method === 'HEAD')) {
+    throw new TypeError(`a ${label.method} request cannot have a body; set \`method: 'POST'\``);
+  }
+}
+
+/**
+ * The arguments of one attempt's `fetch`. A `Request` input is cloned so its body
+ * can be sent again; its headers are the base that `headers` adds to.
+ */
+export async function buildAttempt(
+  input: RequestInfo | URL,
+  options: NormalizedOptions,
+  context: HeadersContext,
+  signal: AbortSignal,
+): Promise<[RequestInfo | URL, RequestInit]> {
+  const isRequest = typeof Request !== 'undefined' && input instanceof Request;
+  const headers = new Headers(isRequest ? input.headers : undefined);
+  const own = typeof options.headers === 'function' ? await options.headers(context) : options.headers;
+  new Headers(own).forEach((value, name) => headers.set(name, value));
+  // https://html.spec.whatwg.org/multipage/server-sent-events.html#dom-eventsource (step 13):
+  // the request's Accept is `text/event-stream`; a caller's own Accept is kept.
+  if (!headers.has('accept')) headers.set('accept', 'text/event-stream');
+  // https://html.spec.whatwg.org/multipage/server-sent-events.html#reestablish-the-connection
+  // (step 5.4): a non-empty last event ID string is sent as `Last-Event-ID`.
+  if (context.lastEventId !== '') headers.set('last-event-id', context.lastEventId);
+  return [isRequest ? input.clone() : input, { ...options.request, headers, signal }];
+}
+
+function withoutCredentials(href: string): string {
+  if (!URL.canParse(href)) return href;
+  const url = new URL(href);
+  url.username = '';
+  url.password = '';
+  return url.href;
+}

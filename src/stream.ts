@@ -1,0 +1,89 @@
+import { createParser, type ParseError } from 'eventsource-parser';
+import { EventTooLargeError, NetworkError, type RequestLabel } from './errors.js';
+import type { LastEventIdTracker } from './last-event-id.js';
+import type { EventSourceMessage } from './options.js';
+
+export interface StreamReader {
+  body: ReadableStream<Uint8Array>;
+  request: RequestLabel;
+  /** Aborting it cancels the body reader, whatever the `fetch` that made the body does with signals. */
+  signal: AbortSignal;
+  maxEventSize: number;
+  lastEventId: LastEventIdTracker;
+  onMessage: (message: EventSourceMessage) => void;
+  onRetry: (ms: number) => void;
+  /** Called for every chunk received (the idle watchdog). */
+  onBytes: () => void;
+  /** Awaited after the events of each chunk are delivered: lets a slow consumer hold the next read. */
+  afterChunk?: (() => Promise<void>) | undefined;
+}
+
+/**
+ * Reads one response body to its end, delivering its events.
+ * Resolves when the stream ended or `signal` aborted; rejects with `NetworkError` when the
+ * connection drops, `EventTooLargeError` on an oversized event, or whatever `onMessage` threw.
+ */
+export async function readEventStream(options: StreamReader): Promise<void> {
+  const { signal, onMessage, lastEventId } = options;
+  let retry: number | undefined;
+  const parser = createParser({
+    maxBufferSize: options.maxEventSize,
+    onEvent(event) {
+      // A handler may abort mid-chunk (the `[DONE]` pattern): deliver nothing after that.
+      if (signal.aborted) return;
+      const message = { id: event.id ?? '', event: event.event ?? 'message', data: event.data, retry };
+      retry = undefined;
+      onMessage(message);
+    },
+    onRetry(ms) {
+      retry = ms;
+      options.onRetry(ms);
+    },
+    onError(error: ParseError) {
+      // Unknown fields and non-numeric `retry` are ignored, as the spec says; only the size limit stops us.
+      if (error.type === 'max-buffer-size-exceeded') {
+        throw new EventTooLargeError(options.maxEventSize, options.request);
+      }
+    },
+  });
+  // https://encoding.spec.whatwg.org/#utf-8-decode: the stream is UTF-8 and a leading BOM is dropped.
+  const decoder = new TextDecoder();
+  const reader = options.body.getReader();
+  const cancel = () => {
+    reader.cancel(signal.reason).catch(() => {});
+  };
+  signal.addEventListener('abort', cancel);
+  try {
+    if (signal.aborted) return;
+    for (;;) {
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await reader.read();
+      } catch (error) {
+        if (signal.aborted) return;
+        throw new NetworkError('read', options.request, error);
+      }
+      if (signal.aborted) return;
+      if (chunk.done) break;
+      options.onBytes();
+      const text = decoder.decode(chunk.value, { stream: true });
+      lastEventId.feed(text);
+      parser.feed(text);
+      if (options.afterChunk) {
+        await options.afterChunk();
+        // Time spent waiting for a slow consumer is not the server being idle.
+        options.onBytes();
+      }
+    }
+    const rest = decoder.decode();
+    lastEventId.feed(rest);
+    parser.feed(rest);
+    // An event still incomplete at the end of the stream is dropped (the spec's "once the end
+    // of the file is reached, any pending data must be discarded"), and its id never counts.
+  } finally {
+    signal.removeEventListener('abort', cancel);
+    lastEventId.reset();
+    // Frees the connection when we stop early (a handler threw, an oversized event); a no-op after the end.
+    reader.cancel().catch(() => {});
+  }
+}

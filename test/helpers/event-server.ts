@@ -1,0 +1,163 @@
+import { http, HttpResponse } from 'msw';
+import { setupServer } from 'msw/node';
+
+export const TEST_URL = 'https://api.example.com/chat';
+
+/** What the mocked server saw of one request. */
+export interface SeenRequest {
+  method: string;
+  body: string;
+  authorization: string | null;
+  lastEventId: string | null;
+  accept: string | null;
+  headers: Headers;
+}
+
+/** One open event stream that a test writes to. */
+export class StreamConnection {
+  #controller: ReadableStreamDefaultController<Uint8Array>;
+  #encoder = new TextEncoder();
+  /** Set when the client cancelled the body. */
+  cancelled = false;
+
+  constructor(controller: ReadableStreamDefaultController<Uint8Array>) {
+    this.#controller = controller;
+  }
+
+  push(text: string | Uint8Array): void {
+    this.#controller.enqueue(typeof text === 'string' ? this.#encoder.encode(text) : text);
+  }
+
+  /** The server ends the stream cleanly. */
+  end(): void {
+    this.#controller.close();
+  }
+
+  /** The connection drops mid-stream. */
+  fail(error: Error = new TypeError('terminated')): void {
+    this.#controller.error(error);
+  }
+
+  markCancelled(): void {
+    this.cancelled = true;
+  }
+}
+
+type Reply = (request: Request) => Response | Promise<Response>;
+
+/**
+ * An msw server with one endpoint. Each request takes the next queued reply, or opens
+ * an event stream when none is queued; every request is recorded.
+ */
+export function createEventServer(url = TEST_URL) {
+  const requests: SeenRequest[] = [];
+  const replies: Reply[] = [];
+  const streams: StreamConnection[] = [];
+  const streamWaiters: Array<() => void> = [];
+
+  function openStream(headers: HeadersInit = { 'content-type': 'text/event-stream' }): Response {
+    let connection!: StreamConnection;
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        connection = new StreamConnection(controller);
+      },
+      cancel() {
+        connection.markCancelled();
+      },
+    });
+    streams.push(connection);
+    streamWaiters.splice(0).forEach((wake) => wake());
+    return new HttpResponse(body, { headers });
+  }
+
+  const server = setupServer(
+    http.all(url, async ({ request }) => {
+      requests.push({
+        method: request.method,
+        body: await request.text(),
+        authorization: request.headers.get('authorization'),
+        lastEventId: request.headers.get('last-event-id'),
+        accept: request.headers.get('accept'),
+        headers: request.headers,
+      });
+      const reply = replies.shift();
+      return reply ? reply(request) : openStream();
+    }),
+  );
+
+  return {
+    server,
+    requests,
+    /** Queue the reply to the next request that has none yet. */
+    reply(...next: Reply[]) {
+      replies.push(...next);
+    },
+    openStream,
+    /** The n-th stream opened (0-based), once it exists. */
+    async stream(index: number): Promise<StreamConnection> {
+      while (streams.length <= index) await new Promise<void>((wake) => streamWaiters.push(wake));
+      return streams[index]!;
+    },
+    reset() {
+      requests.length = 0;
+      replies.length = 0;
+      streams.length = 0;
+    },
+  };
+}
+
+/** A reply with a status and an optional JSON body. */
+export function status(code: number, init: { headers?: HeadersInit; json?: unknown } = {}): Reply {
+  return () =>
+    init.json === undefined
+      ? new HttpResponse(null, { status: code, headers: init.headers })
+      : HttpResponse.json(init.json, { status: code, headers: init.headers });
+}
+
+/** A reply that fails like a refused connection. */
+export const networkError: Reply = () => HttpResponse.error();
+
+/** A `fetch` that streams `chunks` with a body that ignores every abort signal (the trap the client must handle). */
+export function deafFetch(chunks: string[], headers: HeadersInit = { 'content-type': 'text/event-stream' }) {
+  const calls: RequestInit[] = [];
+  const fetch = async (_input: RequestInfo | URL, init?: RequestInit) => {
+    calls.push(init ?? {});
+    const encoder = new TextEncoder();
+    const queue = [...chunks];
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        const next = queue.shift();
+        // After the last chunk the body stays open forever, whatever the signal says.
+        if (next !== undefined) controller.enqueue(encoder.encode(next));
+        else return new Promise<void>(() => {});
+      },
+    });
+    return new Response(body, { headers });
+  };
+  return { fetch, calls };
+}
+
+/** Wraps a `fetch` so a test can see whether the client cancelled each response body. */
+export function watchBodies(inner: typeof fetch = (...args) => globalThis.fetch(...args)) {
+  const bodies: Array<{ cancelled: boolean }> = [];
+  const fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    const response = await inner(input, init);
+    if (!response.body) return response;
+    const state = { cancelled: false };
+    bodies.push(state);
+    const reader = response.body.getReader();
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        const { done, value } = await reader.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      },
+      cancel(reason) {
+        state.cancelled = true;
+        return reader.cancel(reason);
+      },
+    });
+    return new Response(body, response);
+  };
+  return { fetch, bodies };
+}

@@ -1,0 +1,404 @@
+import { describe, expect, test, vi } from 'vitest';
+import {
+  ContentTypeError,
+  fetchEventSource,
+  HttpError,
+  isHttpError,
+  NetworkError,
+  RetryLimitError,
+  type EventSourceMessage,
+  type FetchEventSourceInit,
+  type RetryInfo,
+} from '../src/index.js';
+import { networkError, status, TEST_URL, watchBodies } from './helpers/event-server.js';
+import { settle, useEventServer, useFakeClock } from './helpers/setup.js';
+
+const api = useEventServer();
+
+/** Starts a POST stream with no jitter and records what the callbacks saw. */
+function start(init: FetchEventSourceInit = {}) {
+  const messages: EventSourceMessage[] = [];
+  const errors: unknown[] = [];
+  const retries: RetryInfo[] = [];
+  let opened = 0;
+  let closed = 0;
+  const promise = fetchEventSource(TEST_URL, {
+    method: 'POST',
+    body: JSON.stringify({ prompt: 'hi' }),
+    headers: { authorization: 'Bearer secret-token', 'content-type': 'application/json' },
+    random: () => 0,
+    onopen: () => void (opened += 1),
+    onmessage: (message) => void messages.push(message),
+    onclose: () => void (closed += 1),
+    onerror: (error) => void errors.push(error),
+    onretry: (info) => void retries.push(info),
+    ...init,
+  });
+  const settled = promise.then(
+    () => ({ resolved: true as const }),
+    (error: unknown) => ({ resolved: false as const, error }),
+  );
+  return {
+    messages,
+    errors,
+    retries,
+    settled,
+    get opened() {
+      return opened;
+    },
+    get closed() {
+      return closed;
+    },
+  };
+}
+
+describe('2xx with text/event-stream', () => {
+  test('opens once and delivers events as the chunks arrive', async () => {
+    api.reply(() => api.openStream({ 'content-type': 'Text/Event-Stream; charset=utf-8' }));
+    const run = start();
+    const stream = await api.stream(0);
+    stream.push('id: 1\ndata: {"token":"Hel');
+    await settle();
+    expect(run.messages).toEqual([]);
+    stream.push('lo"}\n\n');
+    await settle();
+    expect(run.messages).toEqual([{ id: '1', event: 'message', data: '{"token":"Hello"}', retry: undefined }]);
+    stream.push('event: done\ndata: [DONE]\n\n');
+    stream.end();
+    expect(await run.settled).toEqual({ resolved: true });
+    expect(run.messages[1]).toEqual({ id: '', event: 'done', data: '[DONE]', retry: undefined });
+    expect(run.opened).toBe(1);
+    expect(run.closed).toBe(1);
+    expect(api.requests).toHaveLength(1);
+  });
+
+  test('sends Accept: text/event-stream, the POST body and the Authorization header', async () => {
+    const run = start();
+    (await api.stream(0)).end();
+    await run.settled;
+    expect(api.requests[0]).toMatchObject({
+      method: 'POST',
+      body: '{"prompt":"hi"}',
+      authorization: 'Bearer secret-token',
+      accept: 'text/event-stream',
+      lastEventId: null,
+    });
+  });
+});
+
+test('resolves on 204 No Content without a retry', async () => {
+  useFakeClock();
+  api.reply(status(204));
+  const run = start({ reconnectOnClose: true });
+  expect(await run.settled).toEqual({ resolved: true });
+  await vi.advanceTimersByTimeAsync(120_000);
+  expect(api.requests).toHaveLength(1);
+  expect(run.errors).toEqual([]);
+});
+
+describe('fatal statuses', () => {
+  test.each([400, 401, 403, 404, 405, 409, 410, 422, 451])(
+    'rejects with HttpError on %i and never retries',
+    async (code) => {
+      useFakeClock();
+      api.reply(status(code, { json: { error: 'nope' } }));
+      const run = start();
+      const outcome = await run.settled;
+      await vi.advanceTimersByTimeAsync(120_000);
+      expect(api.requests).toHaveLength(1);
+      expect(outcome.resolved).toBe(false);
+      const error = (outcome as { error: HttpError }).error;
+      expect(error).toBeInstanceOf(HttpError);
+      expect(isHttpError(error)).toBe(true);
+      expect(error.status).toBe(code);
+      expect(error.message).toMatch(new RegExp(`^${code}\\b.* from POST ${TEST_URL}$`));
+      expect(error.message).not.toContain('secret-token');
+      // The response is left unread so the caller can read the JSON error.
+      expect(await error.response.json()).toEqual({ error: 'nope' });
+      expect(run.errors).toEqual([error]);
+      expect(run.retries).toEqual([]);
+    },
+  );
+
+  test('rejects with ContentTypeError naming the type on a 2xx that is not an event stream', async () => {
+    api.reply(() => new Response('<html>login</html>', { headers: { 'content-type': 'text/html; charset=utf-8' } }));
+    const run = start();
+    const outcome = await run.settled;
+    const error = (outcome as { error: ContentTypeError }).error;
+    expect(error).toBeInstanceOf(ContentTypeError);
+    expect(error.contentType).toBe('text/html; charset=utf-8');
+    expect(error.message).toContain('"text/html; charset=utf-8"');
+    expect(await error.response.text()).toBe('<html>login</html>');
+    expect(api.requests).toHaveLength(1);
+    expect(run.opened).toBe(0);
+  });
+});
+
+describe('retried failures', () => {
+  test.each([408, 429, 500, 502, 503, 504])('retries %i with backoff', async (code) => {
+    useFakeClock();
+    api.reply(status(code), status(code));
+    const run = start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(api.requests).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(999);
+    expect(api.requests).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(api.requests).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(1999);
+    expect(api.requests).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(api.requests).toHaveLength(3);
+    (await api.stream(0)).end();
+    expect(await run.settled).toEqual({ resolved: true });
+    expect(run.retries.map((r) => [r.failures, r.delay])).toEqual([
+      [1, 1000],
+      [2, 2000],
+    ]);
+    expect(run.errors.map((e) => (e as HttpError).status)).toEqual([code, code]);
+  });
+
+  test('retries a network error with NetworkError as the failure', async () => {
+    useFakeClock();
+    api.reply(networkError);
+    const run = start();
+    await vi.advanceTimersByTimeAsync(1000);
+    (await api.stream(0)).end();
+    expect(await run.settled).toEqual({ resolved: true });
+    expect(run.errors[0]).toBeInstanceOf(NetworkError);
+    expect((run.errors[0] as NetworkError).message).toBe(`could not connect to POST ${TEST_URL}`);
+    expect(api.requests).toHaveLength(2);
+  });
+
+  test('re-sends the POST body, Authorization and Last-Event-ID after the connection drops', async () => {
+    useFakeClock();
+    const run = start();
+    const first = await api.stream(0);
+    first.push('id: 7\ndata: a\n\n');
+    first.push('id: 8\ndata: b\n\ndata: incomplete');
+    await vi.advanceTimersByTimeAsync(0);
+    first.fail();
+    await vi.advanceTimersByTimeAsync(1000);
+    const second = await api.stream(1);
+    second.push('id: 9\ndata: c\n\n');
+    second.end();
+    expect(await run.settled).toEqual({ resolved: true });
+    expect(run.messages.map((m) => m.data)).toEqual(['a', 'b', 'c']);
+    expect(run.errors[0]).toBeInstanceOf(NetworkError);
+    expect(api.requests.map((r) => [r.method, r.body, r.authorization, r.lastEventId])).toEqual([
+      ['POST', '{"prompt":"hi"}', 'Bearer secret-token', null],
+      ['POST', '{"prompt":"hi"}', 'Bearer secret-token', '8'],
+    ]);
+  });
+
+  test('gives up after maxRetries with RetryLimitError whose cause is the last failure', async () => {
+    useFakeClock();
+    api.reply(...Array.from({ length: 10 }, () => status(503)));
+    const run = start({ retry: { maxRetries: 3 } });
+    await vi.advanceTimersByTimeAsync(60_000);
+    const outcome = await run.settled;
+    expect(api.requests).toHaveLength(4);
+    const error = (outcome as { error: RetryLimitError }).error;
+    expect(error).toBeInstanceOf(RetryLimitError);
+    expect(error.failures).toBe(4);
+    expect((error.cause as HttpError).status).toBe(503);
+    expect(run.errors).toHaveLength(4);
+  });
+
+  test('resets the failure count once a connection opens', async () => {
+    useFakeClock();
+    api.reply(status(500), status(500));
+    const run = start();
+    await vi.advanceTimersByTimeAsync(3000);
+    (await api.stream(0)).fail();
+    await vi.advanceTimersByTimeAsync(1000);
+    (await api.stream(1)).end();
+    await run.settled;
+    expect(run.retries.map((r) => [r.failures, r.delay])).toEqual([
+      [1, 1000],
+      [2, 2000],
+      [1, 1000],
+    ]);
+  });
+});
+
+describe('exceptions from handlers', () => {
+  test.each(['onopen', 'onmessage'] as const)('rejects with what %s threw and sends no second request', async (name) => {
+    useFakeClock();
+    const bug = new Error('bug in handler');
+    const { fetch, bodies } = watchBodies();
+    const run = start({
+      fetch,
+      [name]: () => {
+        throw bug;
+      },
+    });
+    const stream = await api.stream(0);
+    stream.push('data: x\n\n');
+    expect(await run.settled).toEqual({ resolved: false, error: bug });
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(api.requests).toHaveLength(1);
+    expect(run.errors).toEqual([]);
+    expect(bodies[0]?.cancelled).toBe(true);
+  });
+
+  test('treats an exception from onclose as a failure: retried, growing the backoff, counted toward maxRetries', async () => {
+    useFakeClock();
+    const retryMe = new Error('retry me');
+    api.reply(() => api.openStream(), status(503), status(503));
+    const run = start({
+      retry: { maxRetries: 2 },
+      onclose: () => {
+        throw retryMe;
+      },
+    });
+    (await api.stream(0)).end();
+    await settle();
+    await vi.advanceTimersByTimeAsync(60_000);
+    const outcome = await run.settled;
+    expect(run.errors).toEqual([retryMe, expect.any(HttpError), expect.any(HttpError)]);
+    expect(run.retries.map((r) => [r.failures, r.delay])).toEqual([
+      [1, 1000],
+      [2, 2000],
+    ]);
+    expect((outcome as { error: RetryLimitError }).error).toBeInstanceOf(RetryLimitError);
+    expect(api.requests).toHaveLength(3);
+  });
+});
+
+describe('onerror decides', () => {
+  test('a returned number retries after exactly that many ms, even on 401', async () => {
+    useFakeClock();
+    api.reply(status(401));
+    const run = start({ onerror: () => 250 });
+    await vi.advanceTimersByTimeAsync(249);
+    expect(api.requests).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(api.requests).toHaveLength(2);
+    (await api.stream(0)).end();
+    expect(await run.settled).toEqual({ resolved: true });
+    expect(run.retries).toEqual([{ failures: 1, delay: 250, error: expect.any(HttpError) }]);
+  });
+
+  test('a throw stops with what it threw', async () => {
+    useFakeClock();
+    api.reply(status(503));
+    const stopped = new Error('stop');
+    const run = start({
+      onerror: () => {
+        throw stopped;
+      },
+    });
+    expect(await run.settled).toEqual({ resolved: false, error: stopped });
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(api.requests).toHaveLength(1);
+  });
+});
+
+describe('abort', () => {
+  function countingSignal() {
+    const controller = new AbortController();
+    let listeners = 0;
+    const { signal } = controller;
+    const add = signal.addEventListener.bind(signal);
+    const remove = signal.removeEventListener.bind(signal);
+    signal.addEventListener = ((...args: Parameters<typeof add>) => {
+      listeners += 1;
+      add(...args);
+    }) as typeof add;
+    signal.removeEventListener = ((...args: Parameters<typeof remove>) => {
+      listeners -= 1;
+      remove(...args);
+    }) as typeof remove;
+    return { controller, signal, listeners: () => listeners };
+  }
+
+  test('an aborted signal before the call sends no request and resolves', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const run = start({ signal: controller.signal });
+    expect(await run.settled).toEqual({ resolved: true });
+    expect(api.requests).toHaveLength(0);
+  });
+
+  test('during connect: resolves at once though the fetch never answers', async () => {
+    const { controller, signal, listeners } = countingSignal();
+    const never = () => new Promise<Response>(() => {});
+    const run = start({ signal, fetch: never });
+    await settle();
+    controller.abort();
+    expect(await run.settled).toEqual({ resolved: true });
+    expect(listeners()).toBe(0);
+  });
+
+  test('during the stream: resolves, cancels the body and leaves no listener', async () => {
+    const { controller, signal, listeners } = countingSignal();
+    const { fetch, bodies } = watchBodies();
+    const run = start({ signal, fetch });
+    const stream = await api.stream(0);
+    stream.push('data: a\n\n');
+    await settle();
+    controller.abort();
+    expect(await run.settled).toEqual({ resolved: true });
+    expect(bodies[0]?.cancelled).toBe(true);
+    expect(run.closed).toBe(0);
+    expect(listeners()).toBe(0);
+  });
+
+  test('during the retry wait: resolves, no further request, no timer left', async () => {
+    useFakeClock();
+    const { controller, signal, listeners } = countingSignal();
+    api.reply(status(503));
+    const run = start({ signal });
+    await vi.advanceTimersByTimeAsync(500);
+    expect(vi.getTimerCount()).toBe(1);
+    controller.abort();
+    expect(await run.settled).toEqual({ resolved: true });
+    expect(vi.getTimerCount()).toBe(0);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(api.requests).toHaveLength(1);
+    expect(listeners()).toBe(0);
+  });
+
+  test('right after the last event, with a fetch whose body ignores the signal', async () => {
+    const controller = new AbortController();
+    const encoder = new TextEncoder();
+    let pulls = 0;
+    const deafFetch = async () =>
+      new Response(
+        new ReadableStream<Uint8Array>({
+          pull(stream) {
+            pulls += 1;
+            // One chunk, then the body stays open forever, whatever the signal says.
+            if (pulls === 1) stream.enqueue(encoder.encode('data: token\n\ndata: [DONE]\n\n'));
+            else return new Promise<void>(() => {});
+          },
+        }),
+        { headers: { 'content-type': 'text/event-stream' } },
+      );
+    const run = start({
+      signal: controller.signal,
+      fetch: deafFetch,
+      onmessage: (message) => {
+        run.messages.push(message);
+        if (message.data === '[DONE]') controller.abort();
+      },
+    });
+    expect(await run.settled).toEqual({ resolved: true });
+    expect(run.messages.map((m) => m.data)).toEqual(['token', '[DONE]']);
+  });
+
+  test('from inside onmessage delivers no later event of the same chunk', async () => {
+    const controller = new AbortController();
+    const run = start({
+      signal: controller.signal,
+      onmessage: (message) => {
+        run.messages.push(message);
+        controller.abort();
+      },
+    });
+    (await api.stream(0)).push('data: first\n\ndata: second\n\n');
+    expect(await run.settled).toEqual({ resolved: true });
+    expect(run.messages.map((m) => m.data)).toEqual(['first']);
+  });
+});
