@@ -27,9 +27,13 @@ export async function buildAttempt(
   signal: AbortSignal,
 ): Promise<[RequestInfo | URL, RequestInit]> {
   const isRequest = typeof Request !== 'undefined' && input instanceof Request;
-  const headers = new Headers(isRequest ? input.headers : undefined);
+  const headers = new Headers();
   const own = typeof options.headers === 'function' ? await options.headers(context) : options.headers;
-  new Headers(own).forEach((value, name) => headers.set(name, value));
+  // Copied pair by pair: `new Headers(request.headers)` can come out empty when a fetch
+  // mock patched the Request class (seen with msw 2).
+  for (const source of [isRequest ? input.headers : undefined, new Headers(own)]) {
+    source?.forEach((value, name) => headers.set(name, value));
+  }
   // https://html.spec.whatwg.org/multipage/server-sent-events.html#dom-eventsource (step 13):
   // the request's Accept is `text/event-stream`; a caller's own Accept is kept.
   if (!headers.has('accept')) headers.set('accept', 'text/event-stream');

@@ -49,6 +49,7 @@ export async function readEventStream(options: StreamReader): Promise<void> {
   // https://encoding.spec.whatwg.org/#utf-8-decode: the stream is UTF-8 and a leading BOM is dropped.
   const decoder = new TextDecoder();
   const reader = options.body.getReader();
+  let endsWithCR = false;
   const cancel = () => {
     reader.cancel(signal.reason).catch(() => {});
   };
@@ -67,6 +68,7 @@ export async function readEventStream(options: StreamReader): Promise<void> {
       if (chunk.done) break;
       options.onBytes();
       const text = decoder.decode(chunk.value, { stream: true });
+      if (text !== '') endsWithCR = text.charCodeAt(text.length - 1) === 13;
       lastEventId.feed(text);
       parser.feed(text);
       if (options.afterChunk) {
@@ -75,9 +77,14 @@ export async function readEventStream(options: StreamReader): Promise<void> {
         options.onBytes();
       }
     }
+    // Flushing yields '' or U+FFFD for a truncated UTF-8 sequence.
     const rest = decoder.decode();
+    if (rest !== '') endsWithCR = false;
     lastEventId.feed(rest);
     parser.feed(rest);
+    // The parser holds back a final CR in case an LF follows; at the end nothing will, so
+    // complete it (CR LF is one line break, so this adds no line of its own).
+    if (endsWithCR) parser.feed('\n');
     // An event still incomplete at the end of the stream is dropped (the spec's "once the end
     // of the file is reached, any pending data must be discarded"), and its id never counts.
   } finally {
