@@ -108,10 +108,9 @@ export function createEventServer(url = TEST_URL) {
 
 /** A reply with a status and an optional JSON body. */
 export function status(code: number, init: { headers?: HeadersInit; json?: unknown } = {}): Reply {
+  const responseInit = { status: code, headers: init.headers ?? {} };
   return () =>
-    init.json === undefined
-      ? new HttpResponse(null, { status: code, headers: init.headers })
-      : HttpResponse.json(init.json, { status: code, headers: init.headers });
+    init.json === undefined ? new HttpResponse(null, responseInit) : HttpResponse.json(init.json, responseInit);
 }
 
 /** A reply that fails like a refused connection. */
