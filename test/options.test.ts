@@ -294,3 +294,14 @@ describe('retry policy', () => {
     await expect(fetchEventSource(TEST_URL, { retry })).rejects.toThrow(TypeError);
   });
 });
+
+test('openWhenHidden is accepted and does nothing where there is no document', async () => {
+  expect(typeof (globalThis as { document?: unknown }).document).toBe('undefined');
+  const messages: string[] = [];
+  const done = fetchEventSource(TEST_URL, { openWhenHidden: false, onmessage: (m) => void messages.push(m.data) });
+  const stream = await api.stream(0);
+  stream.push('data: a\n\n');
+  stream.end();
+  await done;
+  expect(messages).toEqual(['a']);
+});

@@ -1,0 +1,229 @@
+// @vitest-environment happy-dom
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { fetchEventSource, type FetchEventSourceInit } from '../src/index.js';
+import { status, TEST_URL, watchBodies } from './helpers/event-server.js';
+import { settle, useEventServer, useFakeClock } from './helpers/setup.js';
+
+const api = useEventServer();
+
+let visibility: DocumentVisibilityState = 'visible';
+let listeners = 0;
+
+/** happy-dom's `visibilityState` cannot be set: define it, and count the library's listeners. */
+beforeEach(() => {
+  visibility = 'visible';
+  listeners = 0;
+  Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => visibility });
+  const add = document.addEventListener.bind(document);
+  const remove = document.removeEventListener.bind(document);
+  vi.spyOn(document, 'addEventListener').mockImplementation((type, listener, options) => {
+    if (type === 'visibilitychange') listeners += 1;
+    add(type, listener, options);
+  });
+  vi.spyOn(document, 'removeEventListener').mockImplementation((type, listener, options) => {
+    if (type === 'visibilitychange') listeners -= 1;
+    remove(type, listener, options);
+  });
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+  setOnline(true);
+});
+
+function setVisibility(state: DocumentVisibilityState) {
+  visibility = state;
+  document.dispatchEvent(new Event('visibilitychange'));
+}
+
+function setOnline(online: boolean) {
+  Object.defineProperty(navigator, 'onLine', { configurable: true, get: () => online });
+  if (online) globalThis.dispatchEvent(new Event('online'));
+}
+
+function start(init: FetchEventSourceInit) {
+  const calls = { onerror: 0, onclose: 0, onretry: 0, messages: [] as string[] };
+  const controller = new AbortController();
+  const done = fetchEventSource(TEST_URL, {
+    random: () => 0,
+    signal: controller.signal,
+    onerror: () => void (calls.onerror += 1),
+    onclose: () => void (calls.onclose += 1),
+    onretry: () => void (calls.onretry += 1),
+    onmessage: (message) => void calls.messages.push(message.data),
+    ...init,
+  });
+  return { calls, controller, done };
+}
+
+describe('a GET stream (pauses while hidden by default)', () => {
+  test('hide aborts the request, no retry fires while hidden, show sends exactly one request with Last-Event-ID', async () => {
+    useFakeClock();
+    let token = 'first';
+    const { fetch, bodies } = watchBodies();
+    const { calls, controller, done } = start({ fetch, headers: () => ({ authorization: `Bearer ${token}` }) });
+    const first = await api.stream(0);
+    first.push('id: 41\ndata: a\n\n');
+    await settle();
+    setVisibility('hidden');
+    await settle();
+    expect(bodies[0]?.cancelled).toBe(true);
+    await vi.advanceTimersByTimeAsync(10 * 60_000);
+    expect(api.requests).toHaveLength(1);
+    token = 'refreshed';
+    setVisibility('visible');
+    await settle();
+    expect(api.requests).toHaveLength(2);
+    expect(api.requests[1]).toMatchObject({ lastEventId: '41', authorization: 'Bearer refreshed' });
+    (await api.stream(1)).push('id: 42\ndata: b\n\n');
+    await settle();
+    expect(calls).toMatchObject({ onerror: 0, onclose: 0, onretry: 0, messages: ['a', 'b'] });
+    controller.abort();
+    await done;
+    expect(listeners).toBe(0);
+  });
+
+  test('hiding during a retry wait cancels the timer; showing reconnects at once', async () => {
+    useFakeClock();
+    api.reply(status(503));
+    const { calls, controller, done } = start({});
+    await vi.advanceTimersByTimeAsync(500);
+    expect(calls.onretry).toBe(1);
+    setVisibility('hidden');
+    await vi.advanceTimersByTimeAsync(10 * 60_000);
+    expect(api.requests).toHaveLength(1);
+    setVisibility('visible');
+    await settle();
+    expect(api.requests).toHaveLength(2);
+    controller.abort();
+    await done;
+  });
+
+  test('a call made while hidden sends its first request when the page becomes visible', async () => {
+    visibility = 'hidden';
+    const { controller, done } = start({});
+    await settle();
+    expect(api.requests).toHaveLength(0);
+    setVisibility('visible');
+    await api.stream(0);
+    expect(api.requests).toHaveLength(1);
+    controller.abort();
+    await done;
+  });
+
+  test('aborting while paused resolves and removes the listener', async () => {
+    visibility = 'hidden';
+    const { controller, done } = start({});
+    await settle();
+    expect(listeners).toBe(1);
+    controller.abort();
+    await expect(done).resolves.toBeUndefined();
+    expect(listeners).toBe(0);
+    expect(api.requests).toHaveLength(0);
+  });
+});
+
+describe('a POST stream', () => {
+  test('stays open through a hide and a show by default', async () => {
+    const { calls, controller, done } = start({ method: 'POST', body: 'paid prompt' });
+    const stream = await api.stream(0);
+    stream.push('data: a\n\n');
+    await settle();
+    setVisibility('hidden');
+    await settle();
+    stream.push('data: b\n\n');
+    setVisibility('visible');
+    stream.push('data: c\n\n');
+    await settle();
+    expect(calls.messages).toEqual(['a', 'b', 'c']);
+    expect(api.requests).toHaveLength(1);
+    expect(stream.cancelled).toBe(false);
+    controller.abort();
+    await done;
+  });
+
+  test('pauses with an explicit openWhenHidden: false', async () => {
+    const { controller, done } = start({ method: 'POST', body: 'x', openWhenHidden: false });
+    const stream = await api.stream(0);
+    stream.push('id: 1\ndata: a\n\n');
+    await settle();
+    setVisibility('hidden');
+    setVisibility('visible');
+    await api.stream(1);
+    expect(api.requests.map((r) => [r.method, r.body, r.lastEventId])).toEqual([
+      ['POST', 'x', null],
+      ['POST', 'x', '1'],
+    ]);
+    controller.abort();
+    await done;
+  });
+
+  test('keeps its retry schedule while hidden', async () => {
+    useFakeClock();
+    api.reply(status(503));
+    const { controller, done } = start({ method: 'POST', body: 'x' });
+    await vi.advanceTimersByTimeAsync(0);
+    setVisibility('hidden');
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(api.requests).toHaveLength(2);
+    controller.abort();
+    await done;
+  });
+});
+
+test('an explicit openWhenHidden: true keeps a GET open', async () => {
+  const { controller, done } = start({ openWhenHidden: true });
+  const stream = await api.stream(0);
+  setVisibility('hidden');
+  stream.push('data: still here\n\n');
+  await settle();
+  expect(api.requests).toHaveLength(1);
+  expect(listeners).toBe(0);
+  controller.abort();
+  await done;
+});
+
+describe('the visibilitychange listener is removed', () => {
+  test('when the stream ends', async () => {
+    const { done } = start({});
+    const stream = await api.stream(0);
+    expect(listeners).toBe(1);
+    stream.end();
+    await done;
+    expect(listeners).toBe(0);
+  });
+
+  test('when the call fails', async () => {
+    api.reply(status(401));
+    const { done } = start({});
+    expect(listeners).toBe(1);
+    await expect(done).rejects.toThrow('401');
+    expect(listeners).toBe(0);
+  });
+
+  test('when the call is aborted mid-stream', async () => {
+    const { controller, done } = start({});
+    await api.stream(0);
+    expect(listeners).toBe(1);
+    controller.abort();
+    await done;
+    expect(listeners).toBe(0);
+  });
+});
+
+describe('the network', () => {
+  test('a reconnect due while offline waits for the online event, then goes at once', async () => {
+    useFakeClock();
+    api.reply(status(503));
+    setOnline(false);
+    const { controller, done } = start({ method: 'POST', body: 'x' });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(api.requests).toHaveLength(1); // the first request is always sent
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(api.requests).toHaveLength(1);
+    setOnline(true);
+    await settle();
+    expect(api.requests).toHaveLength(2);
+    controller.abort();
+    await done;
+  });
+});
