@@ -1,4 +1,5 @@
 export { fetchEventSource } from './client.js';
+export { fetchEvents, type FetchEventsInit } from './iterator.js';
 export {
   ContentTypeError,
   EventTooLargeError,

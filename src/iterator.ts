@@ -1,0 +1,107 @@
+import { run } from './client.js';
+import type { EventSourceMessage, FetchEventSourceInit } from './options.js';
+import { normalizeOptions } from './options.js';
+
+/** The options of {@link fetchEvents}: those of `fetchEventSource` but `onmessage`. */
+export type FetchEventsInit = Omit<FetchEventSourceInit, 'onmessage'>;
+
+/**
+ * The event stream as an async iterable, for `for await`. Same options and policy as
+ * `fetchEventSource`; the loop ends when the stream is complete, throws the typed error
+ * of a fatal failure, and leaving it early (`break`, `return`, a throw) aborts the request.
+ *
+ * Pull-based: the events of one chunk are handed out without a read in between, and the
+ * next chunk is read only once the loop has taken them all, so a slow consumer holds the
+ * body (and, through the socket, the server) instead of buffering it.
+ */
+export function fetchEvents(input: RequestInfo | URL, init: FetchEventsInit = {}): AsyncIterableIterator<EventSourceMessage> {
+  const stop = new AbortController();
+  const callerSignal = init.signal ?? undefined;
+  const onCallerAbort = () => stop.abort();
+  let queue: EventSourceMessage[] = [];
+  let head = 0;
+  let wakeReader: (() => void) | undefined;
+  let wakeLoop: (() => void) | undefined;
+  let running: Promise<void> | undefined;
+  let ended = false;
+  let failure: { error: unknown } | undefined;
+
+  function wake(): void {
+    wakeLoop?.();
+    wakeLoop = undefined;
+  }
+
+  function start(): void {
+    if (callerSignal?.aborted) stop.abort();
+    callerSignal?.addEventListener('abort', onCallerAbort);
+    const options = normalizeOptions({ ...init, onmessage: undefined, signal: stop.signal });
+    running = run(input, options, {
+      onMessage: (message) => void queue.push(message),
+      afterChunk: () => {
+        if (head === queue.length) return Promise.resolve();
+        wake();
+        return new Promise<void>((resolve) => (wakeReader = resolve));
+      },
+    })
+      .then(
+        () => {
+          ended = true;
+        },
+        (error: unknown) => {
+          failure = { error };
+        },
+      )
+      .finally(() => {
+        callerSignal?.removeEventListener('abort', onCallerAbort);
+        wake();
+      });
+  }
+
+  async function finish(): Promise<IteratorReturnResult<undefined>> {
+    ended = true;
+    queue = [];
+    head = 0;
+    if (running) {
+      stop.abort();
+      wakeReader?.();
+      await running;
+    }
+    return { value: undefined, done: true };
+  }
+
+  return {
+    async next(): Promise<IteratorResult<EventSourceMessage, undefined>> {
+      if (!running && !ended) start();
+      for (;;) {
+        if (head < queue.length && !stop.signal.aborted) {
+          const value = queue[head++]!;
+          if (head === queue.length) {
+            queue = [];
+            head = 0;
+          }
+          return { value, done: false };
+        }
+        if (failure) {
+          const { error } = failure;
+          failure = undefined;
+          ended = true;
+          throw error;
+        }
+        if (ended) return { value: undefined, done: true };
+        // Everything handed out: let the reader take the next chunk, and wait for its events.
+        const reading = new Promise<void>((resolve) => (wakeLoop = resolve));
+        wakeReader?.();
+        wakeReader = undefined;
+        await reading;
+      }
+    },
+    return: finish,
+    async throw(error: unknown) {
+      await finish();
+      throw error;
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
