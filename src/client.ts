@@ -213,6 +213,7 @@ function sleep(ms: number, signal: AbortSignal, page: PageWatch): Promise<void> 
       unwatchPage();
       resolve();
     };
+    if (signal.aborted) return resolve();
     // setTimeout fires at once past 2^31-1 ms; a far-off Retry-After must still wait.
     const timer = setTimeout(done, Math.min(ms, 2 ** 31 - 1));
     signal.addEventListener('abort', done);

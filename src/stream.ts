@@ -46,8 +46,11 @@ export async function readEventStream(options: StreamReader): Promise<void> {
       }
     },
   });
-  // https://encoding.spec.whatwg.org/#utf-8-decode: the stream is UTF-8 and a leading BOM is dropped.
-  const decoder = new TextDecoder();
+  // https://html.spec.whatwg.org/multipage/server-sent-events.html#parsing-an-event-stream:
+  // the stream is UTF-8 and one leading BOM is dropped. We drop it ourselves because Node 24's
+  // TextDecoder drops a second BOM too when the first is split across chunks.
+  const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+  let atStart = true;
   const reader = options.body.getReader();
   let endsWithCR = false;
   const cancel = () => {
@@ -67,7 +70,11 @@ export async function readEventStream(options: StreamReader): Promise<void> {
       if (signal.aborted) return;
       if (chunk.done) break;
       options.onBytes();
-      const text = decoder.decode(chunk.value, { stream: true });
+      let text = decoder.decode(chunk.value, { stream: true });
+      if (atStart && text !== '') {
+        atStart = false;
+        if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+      }
       if (text !== '') endsWithCR = text.charCodeAt(text.length - 1) === 13;
       lastEventId.feed(text);
       parser.feed(text);

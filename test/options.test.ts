@@ -93,10 +93,10 @@ describe('body', () => {
     ['URLSearchParams', () => new URLSearchParams({ q: 'a b' }), 'q=a+b'],
     ['an ArrayBuffer', () => new TextEncoder().encode('bytes').buffer, 'bytes'],
   ])('re-sends %s on every attempt', async (_kind, makeBody, expected) => {
-    useFakeClock();
+    // Real timers: under the fake clock, Node 24 + msw never finished reading a Blob or
+    // URLSearchParams body (seen, not explained); the retry delay is 1 ms instead.
     api.reply(status(502));
-    const done = fetchEventSource(TEST_URL, { method: 'POST', body: makeBody(), random: () => 0 });
-    await vi.advanceTimersByTimeAsync(1000);
+    const done = fetchEventSource(TEST_URL, { method: 'POST', body: makeBody(), retry: { initialDelay: 1 } });
     (await api.stream(0)).end();
     await done;
     expect(api.requests.map((r) => r.body)).toEqual([expected, expected]);
