@@ -39,8 +39,20 @@ export async function buildAttempt(
   if (!headers.has('accept')) headers.set('accept', 'text/event-stream');
   // https://html.spec.whatwg.org/multipage/server-sent-events.html#reestablish-the-connection
   // (step 5.4): a non-empty last event ID string is sent as `Last-Event-ID`.
-  if (context.lastEventId !== '') headers.set('last-event-id', context.lastEventId);
+  if (context.lastEventId !== '') headers.set('last-event-id', utf8ByteString(context.lastEventId));
   return [isRequest ? input.clone() : input, { ...options.request, headers, signal }];
+}
+
+/**
+ * The spec sends the id "encoded as UTF-8", but a `Headers` value is a byte string (one char per
+ * byte, ≤ U+00FF) and throws on anything else: hand it the UTF-8 bytes one per char.
+ */
+function utf8ByteString(value: string): string {
+  // eslint-disable-next-line no-control-regex -- ASCII needs no work: the common case stays a no-op
+  if (/^[\x00-\x7f]*$/.test(value)) return value;
+  let bytes = '';
+  for (const byte of new TextEncoder().encode(value)) bytes += String.fromCharCode(byte);
+  return bytes;
 }
 
 function withoutCredentials(href: string): string {

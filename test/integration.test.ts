@@ -60,6 +60,22 @@ test('a socket destroyed mid-event: reconnects with Last-Event-ID, nothing lost,
   expect(seenIds).toEqual([undefined, '5']);
 });
 
+test('a non-ASCII id goes back as its UTF-8 bytes in Last-Event-ID', async () => {
+  const seenIds: Array<string | undefined> = [];
+  const { url } = await serve((request, response) => {
+    const header = request.headers['last-event-id'] as string | undefined;
+    // node:http reads header bytes as latin1; turn them back into the bytes that were sent.
+    seenIds.push(header === undefined ? undefined : Buffer.from(header, 'latin1').toString('utf8'));
+    openStream(response);
+    if (seenIds.length === 1) return void response.write('id: café-😀\ndata: a\n\n', () => request.socket.destroy());
+    response.end('data: b\n\n');
+  });
+  const data: string[] = [];
+  await fetchEventSource(url, { ...fast, onmessage: (m) => void data.push(m.data) });
+  expect(data).toEqual(['a', 'b']);
+  expect(seenIds).toEqual([undefined, 'café-😀']);
+});
+
 test('1,000 events cut 20 times at random points: every id arrives exactly once, in order', async () => {
   const total = 1000;
   const random = seeded(20261122);

@@ -39,6 +39,21 @@ const cases: Array<[string, string, EventSourceMessage[], string | null]> = [
   ['an unterminated id line is not committed', 'data: a\n\nid: 9', [message('a')], null],
   ['multi-byte UTF-8 survives every cut', 'data: héllo 😀 世界\n\n', [message('héllo 😀 世界')], null],
   ['"ids" is not an id field', 'ids: 3\ndata: a\n\n', [message('a')], null],
+  ['"data:" with nothing after dispatches an empty event', 'data:\n\n', [message('')], null],
+  // Cases after the web-platform-tests eventsource/format-* files, in our own words.
+  ['NUL, odd names and a stray leading space', 'data:\0\ndata:  2\rData:1\ndata\0:2\ndata:1\r\0data:4\nda-ta:3\rdata_5\ndata:3\rdata:\r\n data:32\ndata:4\n\n', [message('\0\n 2\n1\n3\n\n4')], null],
+  ['text without a colon is a field with no value', 'data:test\n data\ndata\nfoobar:xxx\njustsometext\n:comment\ndata:test\n\n', [message('test\n\ntest')], null],
+  ['only a space is stripped, not a tab', 'data:\ttest\rdata: \ndata:test\n\n', [message('\ttest\n\ntest')], null],
+  ['a lone NUL is data', 'data:\0\n\n\n\n', [message('\0')], null],
+  ['a BOM after the start makes an unknown field', '\uFEFF\uFEFFdata:1\n\n\uFEFFdata:2\n\ndata:3\n\n', [message('3')], null],
+  ['comments of any length between fields', `data:1\n:${'x'.repeat(5000)}\ndata:2\n: \n\n`, [message('1\n2')], null],
+  ['retry with a leading space is valid', 'retry: 7\ndata: a\n\n', [message('a', { retry: 7 })], null],
+  ['retry with digits and letters is ignored', 'retry:7x\ndata: a\n\n', [message('a')], null],
+  ['retry without a value is ignored', 'retry\ndata: a\n\nretry:\ndata: b\n\n', [message('a'), message('b')], null],
+  ['the last retry before an event wins', 'retry: 7\nretry: 2\ndata: a\n\n', [message('a', { retry: 2 })], null],
+  ['an id applies to its own block only', 'id: 1\ndata: a\n\ndata: b\n\n', [message('a', { id: '1' }), message('b')], '1'],
+  ['a data-less block resets type but keeps its id', 'event: x\nid: 4\n\ndata: a\n\n', [message('a')], '4'],
+  ['an id line split like "i" "d:" still counts', 'id: 12\n\n', [], '12'],
 ];
 
 describe.each(cases)('%s', (_rule, stream, events, lastEventId) => {

@@ -43,5 +43,8 @@ export async function receive(chunks: Uint8Array[]) {
     retry: { initialDelay: 0, jitter: 0 },
     onmessage: (message) => void messages.push(message),
   });
-  return { messages, lastEventId: requests[1]?.get('last-event-id') ?? null };
+  const header = requests[1]?.get('last-event-id');
+  // The header carries the id's UTF-8 bytes, one per char.
+  const lastEventId = header == null ? null : new TextDecoder().decode(Uint8Array.from(header, (c) => c.charCodeAt(0)));
+  return { messages, lastEventId };
 }

@@ -1,0 +1,103 @@
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
+import { EventTooLargeError, fetchEventSource, isFetchEventSourceError, type EventSourceMessage } from '../src/index.js';
+import { receive } from './helpers/chunks.js';
+
+interface SentEvent {
+  id: string | undefined;
+  event: string;
+  data: string;
+}
+
+// Any Unicode scalar value (UTF-8 cannot carry a lone surrogate), astral characters and lone CR / LF included.
+const anyChar = fc.string({ unit: 'binary', minLength: 1, maxLength: 1 });
+const text = fc.string({ unit: fc.oneof(fc.constantFrom('\r', '\n', '\r\n', '😀', '\uFEFF'), anyChar), maxLength: 30 });
+// An id or type cannot hold a line break; an id with NUL is ignored by the spec, so none is generated.
+const field = fc.string({ unit: 'grapheme', maxLength: 12 }).map((value) => value.replace(/[\r\n\0]/g, '_'));
+const sentEvent = fc.record({ id: fc.option(field, { nil: undefined }), event: field, data: text });
+const lineEnd = fc.constantFrom('\n', '\r', '\r\n');
+
+/** The stream a server would write for `events`, one `data:` line per line of data. */
+function serialise(events: SentEvent[], eol: string): string {
+  return events
+    .map(({ id, event, data }) => {
+      const lines = data.split(/\r\n|\r|\n/).map((line) => `data: ${line}${eol}`);
+      const idLine = id === undefined ? '' : `id: ${id}${eol}`;
+      return `${idLine}event: ${event}${eol}${lines.join('')}${eol}`;
+    })
+    .join('');
+}
+
+/** What the client must deliver for `events`. */
+function expected(events: SentEvent[]): EventSourceMessage[] {
+  return events.map(({ id, event, data }) => ({
+    id: id ?? '',
+    event: event || 'message',
+    data: data.split(/\r\n|\r|\n/).join('\n'),
+    retry: undefined,
+  }));
+}
+
+/** Cuts `bytes` at the given points (sorted, deduplicated, inside the array). */
+function cut(bytes: Uint8Array, points: number[]): Uint8Array[] {
+  const at = [...new Set(points.map((p) => p % (bytes.length + 1)))].sort((a, b) => a - b);
+  const chunks: Uint8Array[] = [];
+  let start = 0;
+  for (const point of [...at, bytes.length]) {
+    if (point > start) chunks.push(bytes.subarray(start, point));
+    start = Math.max(start, point);
+  }
+  return chunks;
+}
+
+describe('properties', () => {
+  test('any events, any line ending, any chunking: the events received are the events sent', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(sentEvent, { maxLength: 8 }),
+        lineEnd,
+        fc.array(fc.nat(), { maxLength: 12 }),
+        async (events, eol, points) => {
+          const bytes = new TextEncoder().encode(serialise(events, eol));
+          const result = await receive(cut(bytes, points));
+          expect(result.messages).toEqual(expected(events));
+          const lastId = events.findLast((e) => e.id !== undefined)?.id;
+          // The spec's last event id: the latest id field of a completed block. "" sends no header,
+          // and fetch trims a header value's leading and trailing spaces and tabs (HTTP's rule).
+          const sent = lastId === undefined || lastId === '' ? null : lastId.replace(/^[\t ]+|[\t ]+$/g, '');
+          expect(result.lastEventId).toBe(sent);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  test('random bytes never throw outside the promise, never hang, and stay within maxEventSize', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.uint8Array({ maxLength: 400 }), { maxLength: 10 }), async (chunks) => {
+        let outcome: unknown = 'resolved';
+        const queue = [...chunks];
+        const fetch = async () =>
+          new Response(
+            new ReadableStream<Uint8Array>({
+              pull(controller) {
+                const next = queue.shift();
+                if (next) controller.enqueue(next);
+                else controller.close();
+              },
+            }),
+            { headers: { 'content-type': 'text/event-stream' } },
+          );
+        await fetchEventSource('https://example.test/', { fetch, maxEventSize: 256 }).catch((error: unknown) => {
+          outcome = error;
+        });
+        // Either the stream ran out, or the only possible failure: an event past maxEventSize.
+        if (outcome !== 'resolved') {
+          expect(outcome).toBeInstanceOf(EventTooLargeError);
+          expect(isFetchEventSourceError(outcome)).toBe(true);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
