@@ -1,4 +1,4 @@
-import { ContentTypeError, HttpError, IdleTimeoutError, NetworkError, RetryLimitError } from './errors.js';
+import { ContentTypeError, EventTooLargeError, HttpError, IdleTimeoutError, NetworkError, RetryLimitError } from './errors.js';
 import { LastEventIdTracker } from './last-event-id.js';
 import type { EventSourceMessage, FetchEventSourceInit, NormalizedOptions } from './options.js';
 import { normalizeOptions } from './options.js';
@@ -38,7 +38,7 @@ export async function fetchEventSource(input: RequestInfo | URL, init?: FetchEve
  */
 export async function run(input: RequestInfo | URL, options: NormalizedOptions, consumer: Consumer): Promise<void> {
   const request = requestLabel(input, options);
-  assertSendable(request, options);
+  assertSendable(input, request, options);
   const callerSignal = options.signal;
   if (callerSignal?.aborted) return;
 
@@ -113,8 +113,10 @@ export async function run(input: RequestInfo | URL, options: NormalizedOptions, 
     } catch (error) {
       const outcome = interrupted();
       if (outcome) return outcome;
-      // A dropped connection is retried; an oversized event or a handler's exception is fatal.
+      // A dropped connection is retried and an oversized event is fatal, both through onerror;
+      // a handler's exception rejects as it is (a bug must not re-POST a paid request).
       if (error instanceof NetworkError) return { kind: 'failed', error, fatal: false };
+      if (error instanceof EventTooLargeError) return { kind: 'failed', error, fatal: true };
       throw error;
     } finally {
       idle.stop();

@@ -10,7 +10,11 @@ export function requestLabel(input: RequestInfo | URL, options: NormalizedOption
 }
 
 /** Throws up front what fetch would refuse on every attempt, so it is not retried. */
-export function assertSendable(label: RequestLabel, options: NormalizedOptions): void {
+export function assertSendable(input: RequestInfo | URL, label: RequestLabel, options: NormalizedOptions): void {
+  const href = typeof Request !== 'undefined' && input instanceof Request ? input.url : String(input);
+  if (URL.canParse(href) && (new URL(href).username !== '' || new URL(href).password !== '')) {
+    throw new TypeError(`fetch refuses a URL with credentials (${label.url}); send them in an Authorization header`);
+  }
   if (options.request.body != null && (label.method === 'GET' || label.method === 'HEAD')) {
     throw new TypeError(`a ${label.method} request cannot have a body; set \`method: 'POST'\``);
   }
