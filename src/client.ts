@@ -20,7 +20,8 @@ type Outcome =
 const PAUSE = Symbol('pause');
 
 export interface Consumer {
-  onMessage: (message: EventSourceMessage) => void;
+  /** `lastEventId` is the spec's last event ID string as of this event, for `MessageEvent.lastEventId`. */
+  onMessage: (message: EventSourceMessage, lastEventId: string) => void;
   afterChunk?: (() => Promise<void>) | undefined;
 }
 

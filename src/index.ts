@@ -1,5 +1,6 @@
 export { fetchEventSource } from './client.js';
 export { fetchEvents, type FetchEventsInit } from './iterator.js';
+export { EventSource, type EventSourceErrorEvent, type EventSourceInit } from './event-source.js';
 export {
   ContentTypeError,
   EventTooLargeError,

@@ -10,7 +10,8 @@ export interface StreamReader {
   signal: AbortSignal;
   maxEventSize: number;
   lastEventId: LastEventIdTracker;
-  onMessage: (message: EventSourceMessage) => void;
+  /** `lastEventId` is the spec's last event ID string as of this event (see `Consumer`). */
+  onMessage: (message: EventSourceMessage, lastEventId: string) => void;
   onRetry: (ms: number) => void;
   /** Called for every chunk received (the idle watchdog). */
   onBytes: () => void;
@@ -26,14 +27,19 @@ export interface StreamReader {
 export async function readEventStream(options: StreamReader): Promise<void> {
   const { signal, onMessage, lastEventId } = options;
   let retry: number | undefined;
+  // The last event ID as of each event: the tracker's value when the chunk began, moved by the
+  // ids of the events in it. (An id in a data-less block earlier in the same chunk is missed
+  // here; the tracker, which the reconnect uses, never misses it.)
+  let currentId = lastEventId.value;
   const parser = createParser({
     maxBufferSize: options.maxEventSize,
     onEvent(event) {
       // A handler may abort mid-chunk (the `[DONE]` pattern): deliver nothing after that.
       if (signal.aborted) return;
+      if (event.id !== undefined) currentId = event.id;
       const message = { id: event.id ?? '', event: event.event ?? 'message', data: event.data, retry };
       retry = undefined;
-      onMessage(message);
+      onMessage(message, currentId);
     },
     onRetry(ms) {
       retry = ms;
@@ -76,6 +82,7 @@ export async function readEventStream(options: StreamReader): Promise<void> {
         if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
       }
       if (text !== '') endsWithCR = text.charCodeAt(text.length - 1) === 13;
+      currentId = lastEventId.value;
       lastEventId.feed(text);
       parser.feed(text);
       if (options.afterChunk) {
