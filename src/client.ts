@@ -77,7 +77,8 @@ export async function run(input: RequestInfo | URL, options: NormalizedOptions, 
       );
       let response: Response;
       try {
-        response = await untilAborted(options.fetch(fetchInput, fetchInit), controller.signal);
+        const { fetch } = options;
+        response = await untilAborted(fetch(fetchInput, fetchInit), controller.signal);
       } catch (error) {
         return interrupted() ?? { kind: 'failed', error: new NetworkError('connect', request, error), fatal: false };
       }

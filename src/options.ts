@@ -191,10 +191,12 @@ export function normalizeOptions(init: FetchEventSourceInit = {}): NormalizedOpt
   if (retry === false && reconnectOnClose) {
     throw new TypeError('`retry: false` never reconnects, so it cannot be combined with `reconnectOnClose: true`');
   }
-  const fetchImpl = customFetch ?? globalThis.fetch;
-  if (typeof fetchImpl !== 'function') {
+  if (customFetch === undefined && typeof globalThis.fetch !== 'function') {
     throw new TypeError('no `fetch` on this platform; pass one as the `fetch` option');
   }
+  // Called as a plain function: a browser's fetch throws "Illegal invocation" when `this` is
+  // anything but the global object, such as an options object it was stored on.
+  const fetchImpl = customFetch ?? globalThis.fetch.bind(globalThis);
   if (!(maxEventSize > 0)) throw new TypeError('`maxEventSize` must be a positive number of characters');
   if (!(idleTimeout >= 0)) throw new TypeError('`idleTimeout` must be 0 (off) or a positive number of ms');
 

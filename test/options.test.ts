@@ -305,3 +305,15 @@ test('openWhenHidden is accepted and does nothing where there is no document', a
   await done;
   expect(messages).toEqual(['a']);
 });
+
+test('calls a custom fetch as a plain function, as a browser fetch requires', async () => {
+  const receivers: unknown[] = [];
+  const fetch = function (this: unknown, input: RequestInfo | URL, init?: RequestInit) {
+    receivers.push(this);
+    return globalThis.fetch(input, init);
+  };
+  const done = fetchEventSource(TEST_URL, { fetch });
+  (await api.stream(0)).end();
+  await done;
+  expect(receivers).toEqual([undefined]);
+});

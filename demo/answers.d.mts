@@ -1,0 +1,2 @@
+export function answerFor(prompt: string): string;
+export function tokenize(text: string): string[];

@@ -1,0 +1,100 @@
+import { mkdir } from 'node:fs/promises';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, beforeEach, expect, test } from 'vitest';
+import { answerFor } from '../../demo/answers.mjs';
+import { startDemoServer, type DemoServer } from '../../demo/server.mjs';
+
+// Debian's Chromium, installed by .ci/run; no test tool downloads a browser.
+const CHROMIUM = '/usr/bin/chromium';
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const PROMPT = 'How do Server-Sent Events survive a dropped connection?';
+
+let demo: DemoServer;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  demo = await startDemoServer({ port: 0, log: () => {} });
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
+});
+afterAll(async () => {
+  await browser?.close();
+  await demo?.close();
+});
+beforeEach(async () => {
+  demo.faults.slow = false;
+  page = await (await browser.newContext({ viewport: { width: 1180, height: 900 } })).newPage();
+  await page.goto(demo.url);
+  return () => page.context().close();
+});
+
+const chatRequests = () => demo.requests.filter((r) => r.path === '/api/chat');
+const badge = () => page.getByTestId('badge').first();
+const answer = () => page.getByTestId('answer');
+
+async function send() {
+  await page.getByRole('button', { name: 'Send' }).click();
+}
+
+async function waitForWords(count: number) {
+  await page.waitForFunction(
+    (n) => (document.querySelector('[data-testid=answer]')?.textContent ?? '').split(/\s+/).length >= n,
+    count,
+  );
+}
+
+test('a prompt streams the full answer, exactly once', async () => {
+  await send();
+  await expect.poll(() => badge().textContent(), { timeout: 20_000 }).toBe('done');
+  expect(await answer().textContent()).toBe(answerFor(PROMPT));
+  expect(chatRequests().at(-1)).toMatchObject({ method: 'POST', lastEventId: null, status: 200 });
+  await mkdir('test-artifacts', { recursive: true });
+  await page.screenshot({ path: 'test-artifacts/demo-chat.png', fullPage: true });
+});
+
+test('a connection dropped mid-answer resumes with Last-Event-ID: no token missing or repeated', async () => {
+  const before = chatRequests().length;
+  await send();
+  await waitForWords(25);
+  await page.getByRole('button', { name: 'Drop the connection' }).click();
+  await expect.poll(() => badge().textContent(), { timeout: 20_000 }).toBe('done');
+  expect(await answer().textContent()).toBe(answerFor(PROMPT));
+  const requests = chatRequests().slice(before);
+  expect(requests).toHaveLength(2);
+  expect(requests[0]?.lastEventId).toBeNull();
+  expect(Number(requests[1]?.lastEventId)).toBeGreaterThan(10);
+});
+
+test('a 503 with Retry-After shows the wait on the badge, then recovers', async () => {
+  await page.getByRole('button', { name: 'Next request: 503 + Retry-After' }).click();
+  await expect.poll(() => demo.faults.unavailable).toBe(true);
+  await send();
+  await expect.poll(() => badge().textContent(), { timeout: 5000 }).toMatch(/^reconnecting in [23] s, attempt 2$/);
+  await expect.poll(() => badge().textContent(), { timeout: 20_000 }).toBe('done');
+  expect(await answer().textContent()).toBe(answerFor(PROMPT));
+  expect(chatRequests().slice(-2).map((r) => r.status)).toEqual([503, 200]);
+});
+
+test('an expired token fails clearly with exactly one 401, and no retry loop', async () => {
+  await send();
+  await expect.poll(() => badge().textContent(), { timeout: 20_000 }).toBe('done');
+  await page.getByRole('button', { name: 'Expire the token' }).click();
+  await page.waitForTimeout(200);
+  const before = chatRequests().length;
+  await send();
+  await expect.poll(() => badge().textContent(), { timeout: 5000 }).toBe('failed: 401 Unauthorized: token expired');
+  await page.waitForTimeout(2500);
+  expect(chatRequests().slice(before).map((r) => r.status)).toEqual([401]);
+});
+
+test('Stop aborts the answer and no further request is made', async () => {
+  await send();
+  await waitForWords(10);
+  await page.getByRole('button', { name: 'Stop' }).click();
+  await expect.poll(() => badge().textContent()).toBe('stopped');
+  const requests = chatRequests().length;
+  const text = await answer().textContent();
+  await page.waitForTimeout(1500);
+  expect(chatRequests().length).toBe(requests);
+  expect(await answer().textContent()).toBe(text);
+});
