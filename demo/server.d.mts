@@ -4,4 +4,8 @@ export interface DemoServer {
   faults: { drop: boolean; unavailable: boolean; slow: boolean };
   close(): Promise<void>;
 }
-export function startDemoServer(options?: { port?: number; host?: string; log?: (...args: unknown[]) => void }): Promise<DemoServer>;
+export function startDemoServer(options?: {
+  port?: number;
+  host?: string;
+  log?: (...args: unknown[]) => void;
+}): Promise<DemoServer>;

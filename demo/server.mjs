@@ -57,8 +57,7 @@ export async function startDemoServer({ port = 8787, host = '127.0.0.1', log = c
       if (fault === 'drop') {
         if (activeChats.size === 0) faults.drop = true;
         for (const socket of activeChats) socket.destroy();
-      }
-      else if (fault === 'unavailable') faults.unavailable = true;
+      } else if (fault === 'unavailable') faults.unavailable = true;
       else if (fault === 'slow') faults.slow = !faults.slow;
       else if (fault === 'expire') for (const token of tokens.keys()) tokens.set(token, 0);
       else return sendJson(response, 400, { error: `unknown fault "${fault}"` });

@@ -1,4 +1,11 @@
-import { ContentTypeError, EventTooLargeError, HttpError, IdleTimeoutError, NetworkError, RetryLimitError } from './errors.js';
+import {
+  ContentTypeError,
+  EventTooLargeError,
+  HttpError,
+  IdleTimeoutError,
+  NetworkError,
+  RetryLimitError,
+} from './errors.js';
 import { LastEventIdTracker } from './last-event-id.js';
 import type { EventSourceMessage, FetchEventSourceInit, NormalizedOptions } from './options.js';
 import { normalizeOptions } from './options.js';
@@ -61,7 +68,9 @@ export async function run(input: RequestInfo | URL, options: NormalizedOptions, 
     const unwatchPage = page.onChange(() => {
       if (page.hidden) controller.abort(PAUSE);
     });
-    const idle = watchIdle(options.idleTimeout, () => controller.abort(new IdleTimeoutError(options.idleTimeout, request)));
+    const idle = watchIdle(options.idleTimeout, () =>
+      controller.abort(new IdleTimeoutError(options.idleTimeout, request)),
+    );
     const interrupted = (): Outcome | undefined => {
       if (!controller.signal.aborted) return undefined;
       if (stopped.signal.aborted) return { kind: 'aborted' };
@@ -145,7 +154,13 @@ export async function run(input: RequestInfo | URL, options: NormalizedOptions, 
             await options.onclose?.();
             if (!options.reconnectOnClose) return;
             // A clean end is not a failure: the base delay, never grown.
-            delay = retryDelay({ failures: 0, policy: options.retry, serverRetry, retryAfter: undefined, random: options.random });
+            delay = retryDelay({
+              failures: 0,
+              policy: options.retry,
+              serverRetry,
+              retryAfter: undefined,
+              random: options.random,
+            });
             break;
           } catch (thrown) {
             // Kept from `@microsoft/fetch-event-source`: throwing in `onclose` asks for a retry.
@@ -191,6 +206,7 @@ export async function run(input: RequestInfo | URL, options: NormalizedOptions, 
 function untilAborted<T extends Response>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => {
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the abort reason, passed on as it is
       reject(signal.reason);
       promise.then(discardBody, () => {});
     };
@@ -202,6 +218,7 @@ function untilAborted<T extends Response>(promise: Promise<T>, signal: AbortSign
       },
       (error: unknown) => {
         signal.removeEventListener('abort', onAbort);
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- fetch's rejection, passed on as it is
         reject(error);
       },
     );

@@ -107,10 +107,7 @@ const ownNames = new Set([
 
 /** True for any error of this library, also one from another realm or a duplicated bundle. */
 export function isFetchEventSourceError(value: unknown): value is FetchEventSourceError {
-  return (
-    value instanceof FetchEventSourceError ||
-    (isObject(value) && ownNames.has(String(value.name)))
-  );
+  return value instanceof FetchEventSourceError || (isObject(value) && ownNames.has(String(value.name)));
 }
 
 /** True for an {@link HttpError}, also one from another realm or a duplicated bundle. */

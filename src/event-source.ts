@@ -2,11 +2,10 @@ import { run } from './client.js';
 import { normalizeOptions, type FetchEventSourceInit } from './options.js';
 
 /** The options of {@link EventSource}: the native `withCredentials` plus this library's request and policy options. */
-export interface EventSourceInit
-  extends Pick<
-    FetchEventSourceInit,
-    'headers' | 'method' | 'body' | 'fetch' | 'retry' | 'openWhenHidden' | 'lastEventId' | 'maxEventSize' | 'idleTimeout'
-  > {
+export interface EventSourceInit extends Pick<
+  FetchEventSourceInit,
+  'headers' | 'method' | 'body' | 'fetch' | 'retry' | 'openWhenHidden' | 'lastEventId' | 'maxEventSize' | 'idleTimeout'
+> {
   /** Send cookies and credentials to another origin (`credentials: 'include'`). @default false */
   withCredentials?: boolean | undefined;
 }

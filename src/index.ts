@@ -12,10 +12,4 @@ export {
   NetworkError,
   RetryLimitError,
 } from './errors.js';
-export type {
-  EventSourceMessage,
-  FetchEventSourceInit,
-  HeadersContext,
-  RetryInfo,
-  RetryPolicy,
-} from './options.js';
+export type { EventSourceMessage, FetchEventSourceInit, HeadersContext, RetryInfo, RetryPolicy } from './options.js';

@@ -14,7 +14,10 @@ export type FetchEventsInit = Omit<FetchEventSourceInit, 'onmessage'>;
  * next chunk is read only once the loop has taken them all, so a slow consumer holds the
  * body (and, through the socket, the server) instead of buffering it.
  */
-export function fetchEvents(input: RequestInfo | URL, init: FetchEventsInit = {}): AsyncIterableIterator<EventSourceMessage> {
+export function fetchEvents(
+  input: RequestInfo | URL,
+  init: FetchEventsInit = {},
+): AsyncIterableIterator<EventSourceMessage> {
   const stop = new AbortController();
   const callerSignal = init.signal ?? undefined;
   const onCallerAbort = () => stop.abort();

@@ -5,13 +5,12 @@ import type { HeadersContext, NormalizedOptions } from './options.js';
 export function requestLabel(input: RequestInfo | URL, options: NormalizedOptions): RequestLabel {
   const isRequest = typeof Request !== 'undefined' && input instanceof Request;
   const method = (options.request.method ?? (isRequest ? input.method : 'GET')).toUpperCase();
-  const href = isRequest ? input.url : String(input);
-  return { method, url: withoutCredentials(href) };
+  return { method, url: withoutCredentials(hrefOf(input)) };
 }
 
 /** Throws up front what fetch would refuse on every attempt, so it is not retried. */
 export function assertSendable(input: RequestInfo | URL, label: RequestLabel, options: NormalizedOptions): void {
-  const href = typeof Request !== 'undefined' && input instanceof Request ? input.url : String(input);
+  const href = hrefOf(input);
   if (URL.canParse(href) && (new URL(href).username !== '' || new URL(href).password !== '')) {
     throw new TypeError(`fetch refuses a URL with credentials (${label.url}); send them in an Authorization header`);
   }
@@ -57,6 +56,11 @@ function utf8ByteString(value: string): string {
   let bytes = '';
   for (const byte of new TextEncoder().encode(value)) bytes += String.fromCharCode(byte);
   return bytes;
+}
+
+function hrefOf(input: RequestInfo | URL): string {
+  if (typeof input === 'string') return input;
+  return input instanceof URL ? input.href : input.url;
 }
 
 function withoutCredentials(href: string): string {

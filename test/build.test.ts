@@ -24,12 +24,15 @@ afterAll(() => server.close());
 test.each([
   ['ESM', 'esm', '../dist/index.js'],
   ['CJS', 'cjs', '../dist/index.cjs'],
-])('the built %s file imports in plain Node without touching DOM globals and streams an event', async (_name, format, file) => {
-  const modulePath = fileURLToPath(new URL(file, import.meta.url));
-  const { stdout } = await run(process.execPath, [script, modulePath, format, server.url]);
-  const result = JSON.parse(stdout) as { seen: unknown; events: unknown[]; exports: string[] };
-  expect(result.seen).toEqual({ window: 'undefined', document: 'undefined' });
-  expect(result.events).toEqual([{ id: '1', event: 'message', data: 'POST {"prompt":"hi"}' }]);
-  expect(result.exports).toContain('fetchEventSource');
-  expect(result.exports).toContain('HttpError');
-});
+])(
+  'the built %s file imports in plain Node without touching DOM globals and streams an event',
+  async (_name, format, file) => {
+    const modulePath = fileURLToPath(new URL(file, import.meta.url));
+    const { stdout } = await run(process.execPath, [script, modulePath, format, server.url]);
+    const result = JSON.parse(stdout) as { seen: unknown; events: unknown[]; exports: string[] };
+    expect(result.seen).toEqual({ window: 'undefined', document: 'undefined' });
+    expect(result.events).toEqual([{ id: '1', event: 'message', data: 'POST {"prompt":"hi"}' }]);
+    expect(result.exports).toContain('fetchEventSource');
+    expect(result.exports).toContain('HttpError');
+  },
+);

@@ -31,10 +31,19 @@ describe('the native surface', () => {
   });
 
   test('sends GET with Accept, or the headers, method and body it is given', async () => {
-    const source = new EventSource(TEST_URL, { method: 'POST', body: '{"q":1}', headers: { authorization: 'Bearer t' } });
+    const source = new EventSource(TEST_URL, {
+      method: 'POST',
+      body: '{"q":1}',
+      headers: { authorization: 'Bearer t' },
+    });
     await api.stream(0);
     source.close();
-    expect(api.requests[0]).toMatchObject({ method: 'POST', body: '{"q":1}', authorization: 'Bearer t', accept: 'text/event-stream' });
+    expect(api.requests[0]).toMatchObject({
+      method: 'POST',
+      body: '{"q":1}',
+      authorization: 'Bearer t',
+      accept: 'text/event-stream',
+    });
   });
 });
 

@@ -13,11 +13,15 @@ beforeAll(async () => {
 afterAll(() => demo.close());
 
 test('examples/chat.mjs prints the whole answer with fetchEvents', async () => {
-  const { stdout } = await run(process.execPath, ['examples/chat.mjs', 'hello'], { env: { ...process.env, DEMO_URL: demo.url } });
+  const { stdout } = await run(process.execPath, ['examples/chat.mjs', 'hello'], {
+    env: { ...process.env, DEMO_URL: demo.url },
+  });
   expect(stdout).toBe(`${answerFor('hello')}\n`);
 });
 
 test('examples/feed.mjs prints ticks from the feed and stops when told', async () => {
-  const { stdout } = await run(process.execPath, ['examples/feed.mjs', '2'], { env: { ...process.env, DEMO_URL: demo.url } });
+  const { stdout } = await run(process.execPath, ['examples/feed.mjs', '2'], {
+    env: { ...process.env, DEMO_URL: demo.url },
+  });
   expect(stdout).toMatch(/^connected\ntick #\d+ at \S+\ntick #\d+ at \S+\n$/);
 }, 10_000);

@@ -82,7 +82,9 @@ test('1,000 events cut 20 times at random points: every id arrives exactly once,
   let cutsLeft = 20;
   const { url } = await serve((request, response) => {
     openStream(response);
-    const text = Array.from({ length: total - resumeFrom(request) + 1 }, (_, i) => event(resumeFrom(request) + i)).join('');
+    const text = Array.from({ length: total - resumeFrom(request) + 1 }, (_, i) => event(resumeFrom(request) + i)).join(
+      '',
+    );
     if (cutsLeft === 0) return response.end(text);
     cutsLeft -= 1;
     // Cut anywhere, mid-line and mid-character included: the bytes up to it, then the socket dies.

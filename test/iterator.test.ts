@@ -9,7 +9,11 @@ describe('fetchEvents', () => {
   test('yields every event until the stream is complete', async () => {
     const received: EventSourceMessage[] = [];
     const loop = (async () => {
-      for await (const message of fetchEvents(TEST_URL, { method: 'POST', body: '{"q":1}', headers: { authorization: 'Bearer t' } })) {
+      for await (const message of fetchEvents(TEST_URL, {
+        method: 'POST',
+        body: '{"q":1}',
+        headers: { authorization: 'Bearer t' },
+      })) {
         received.push(message);
       }
     })();
@@ -38,16 +42,22 @@ describe('fetchEvents', () => {
   });
 
   test.each([
-    ['break', async (events: AsyncIterable<EventSourceMessage>) => {
-      for await (const _ of events) break;
-    }],
-    ['a thrown exception', async (events: AsyncIterable<EventSourceMessage>) => {
-      await expect(
-        (async () => {
-          for await (const _ of events) throw new Error('consumer failed');
-        })(),
-      ).rejects.toThrow('consumer failed');
-    }],
+    [
+      'break',
+      async (events: AsyncIterable<EventSourceMessage>) => {
+        for await (const _ of events) break;
+      },
+    ],
+    [
+      'a thrown exception',
+      async (events: AsyncIterable<EventSourceMessage>) => {
+        await expect(
+          (async () => {
+            for await (const _ of events) throw new Error('consumer failed');
+          })(),
+        ).rejects.toThrow('consumer failed');
+      },
+    ],
   ])('leaving the loop by %s aborts the request and leaves no timer', async (_how, leave) => {
     useFakeClock();
     const { fetch, bodies } = watchBodies();

@@ -126,8 +126,19 @@ describe('security', () => {
   test.each([
     ['HttpError', () => api.reply(status(401)), HttpError, {}],
     ['ContentTypeError', () => api.reply(() => Response.json({ token: 'x' })), ContentTypeError, {}],
-    ['RetryLimitError over NetworkError', () => api.reply(networkError, networkError), RetryLimitError, { retry: { maxRetries: 1, initialDelay: 1 } }],
-    ['EventTooLargeError', () => api.reply(() => new Response('data: ' + 'x'.repeat(500), { headers: { 'content-type': 'text/event-stream' } })), EventTooLargeError, { maxEventSize: 100 }],
+    [
+      'RetryLimitError over NetworkError',
+      () => api.reply(networkError, networkError),
+      RetryLimitError,
+      { retry: { maxRetries: 1, initialDelay: 1 } },
+    ],
+    [
+      'EventTooLargeError',
+      () =>
+        api.reply(() => new Response('data: ' + 'x'.repeat(500), { headers: { 'content-type': 'text/event-stream' } })),
+      EventTooLargeError,
+      { maxEventSize: 100 },
+    ],
   ] as const)('no header value appears in a %s or its cause chain', async (_name, arrange, type, init) => {
     arrange();
     const error = await fetchEventSource(`${TEST_URL}?q=1`, {
@@ -145,7 +156,9 @@ describe('security', () => {
   });
 
   test('a URL with credentials is a TypeError up front that does not repeat the password', async () => {
-    const error = await fetchEventSource('https://user:hunter2@api.example.com/chat').catch((thrown: unknown) => thrown);
+    const error = await fetchEventSource('https://user:hunter2@api.example.com/chat').catch(
+      (thrown: unknown) => thrown,
+    );
     expect(error).toBeInstanceOf(TypeError);
     expect((error as Error).message).toContain('https://api.example.com/chat');
     expect((error as Error).message).not.toContain('hunter2');

@@ -15,8 +15,20 @@ async function oneRequest(init: FetchEventSourceInit, input: RequestInfo | URL =
 
 describe('headers', () => {
   test.each([
-    ['a Headers instance', new Headers([['x-a', '1'], ['authorization', 'Bearer t']])],
-    ['an array of pairs', [['x-a', '1'], ['authorization', 'Bearer t']] as [string, string][]],
+    [
+      'a Headers instance',
+      new Headers([
+        ['x-a', '1'],
+        ['authorization', 'Bearer t'],
+      ]),
+    ],
+    [
+      'an array of pairs',
+      [
+        ['x-a', '1'],
+        ['authorization', 'Bearer t'],
+      ] as [string, string][],
+    ],
     ['a record', { 'x-a': '1', authorization: 'Bearer t' }],
   ])('takes %s and drops none', async (_kind, headers) => {
     const seen = await oneRequest({ headers });
@@ -26,7 +38,12 @@ describe('headers', () => {
   });
 
   test('keeps repeated names from an array of pairs', async () => {
-    const seen = await oneRequest({ headers: [['x-tag', 'a'], ['x-tag', 'b']] });
+    const seen = await oneRequest({
+      headers: [
+        ['x-tag', 'a'],
+        ['x-tag', 'b'],
+      ],
+    });
     expect(seen.headers.get('x-tag')).toBe('a, b');
   });
 
@@ -286,13 +303,12 @@ describe('retry policy', () => {
     expect(retries.map((r) => r.delay)).toEqual([1100]);
   });
 
-  test.each([
-    [{ initialDelay: -1 }],
-    [{ factor: 0.5 }],
-    [{ jitter: Number.NaN }],
-  ])('refuses the nonsensical policy %j with a TypeError', async (retry) => {
-    await expect(fetchEventSource(TEST_URL, { retry })).rejects.toThrow(TypeError);
-  });
+  test.each([[{ initialDelay: -1 }], [{ factor: 0.5 }], [{ jitter: Number.NaN }]])(
+    'refuses the nonsensical policy %j with a TypeError',
+    async (retry) => {
+      await expect(fetchEventSource(TEST_URL, { retry })).rejects.toThrow(TypeError);
+    },
+  );
 });
 
 test('openWhenHidden is accepted and does nothing where there is no document', async () => {

@@ -223,24 +223,27 @@ describe('retried failures', () => {
 });
 
 describe('exceptions from handlers', () => {
-  test.each(['onopen', 'onmessage'] as const)('rejects with what %s threw and sends no second request', async (name) => {
-    useFakeClock();
-    const bug = new Error('bug in handler');
-    const { fetch, bodies } = watchBodies();
-    const run = start({
-      fetch,
-      [name]: () => {
-        throw bug;
-      },
-    });
-    const stream = await api.stream(0);
-    stream.push('data: x\n\n');
-    expect(await run.settled).toEqual({ resolved: false, error: bug });
-    await vi.advanceTimersByTimeAsync(120_000);
-    expect(api.requests).toHaveLength(1);
-    expect(run.errors).toEqual([]);
-    expect(bodies[0]?.cancelled).toBe(true);
-  });
+  test.each(['onopen', 'onmessage'] as const)(
+    'rejects with what %s threw and sends no second request',
+    async (name) => {
+      useFakeClock();
+      const bug = new Error('bug in handler');
+      const { fetch, bodies } = watchBodies();
+      const run = start({
+        fetch,
+        [name]: () => {
+          throw bug;
+        },
+      });
+      const stream = await api.stream(0);
+      stream.push('data: x\n\n');
+      expect(await run.settled).toEqual({ resolved: false, error: bug });
+      await vi.advanceTimersByTimeAsync(120_000);
+      expect(api.requests).toHaveLength(1);
+      expect(run.errors).toEqual([]);
+      expect(bodies[0]?.cancelled).toBe(true);
+    },
+  );
 
   test('treats an exception from onclose as a failure: retried, growing the backoff, counted toward maxRetries', async () => {
     useFakeClock();

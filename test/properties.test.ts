@@ -1,6 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { EventTooLargeError, fetchEventSource, isFetchEventSourceError, type EventSourceMessage } from '../src/index.js';
+import {
+  EventTooLargeError,
+  fetchEventSource,
+  isFetchEventSourceError,
+  type EventSourceMessage,
+} from '../src/index.js';
 import { receive } from './helpers/chunks.js';
 
 interface SentEvent {

@@ -24,10 +24,13 @@ describe('retryDelay', () => {
     [1, undefined, 2000, 0.5, 2300],
     [0, undefined, undefined, 0, 1000], // a clean close waits the base delay
     [0, 500, undefined, 0, 500],
-  ])('failure %i, server retry %s, Retry-After %s, random %s → %i ms', (failures, serverRetry, retryAfter, random, expected) => {
-    const delay = retryDelay({ failures, policy, serverRetry, retryAfter, random: () => random });
-    expect(Math.round(delay)).toBe(expected);
-  });
+  ])(
+    'failure %i, server retry %s, Retry-After %s, random %s → %i ms',
+    (failures, serverRetry, retryAfter, random, expected) => {
+      const delay = retryDelay({ failures, policy, serverRetry, retryAfter, random: () => random });
+      expect(Math.round(delay)).toBe(expected);
+    },
+  );
 
   test('follows a custom policy', () => {
     const custom = { initialDelay: 100, maxDelay: 500, factor: 3, jitter: 0, maxRetries: 5 };

@@ -84,7 +84,10 @@ test('1,000 reconnects through drops, 503s and stalls: every event once, in orde
   expect(causes.stall).toBeGreaterThan(50);
   expect(ids).toEqual(Array.from({ length: totalEvents }, (_, i) => i + 1));
   // No kind of timer or socket is more numerous than before (the runner's own may have ended).
-  for (const [kind, count] of Object.entries(after.resources)) expect(count, kind).toBeLessThanOrEqual(before.resources[kind] ?? 0);
-  console.info(`soak: ${JSON.stringify(causes)}, heap ${((after.heap - before.heap) / 1e6).toFixed(1)} MB after vs before`);
+  for (const [kind, count] of Object.entries(after.resources))
+    expect(count, kind).toBeLessThanOrEqual(before.resources[kind] ?? 0);
+  console.info(
+    `soak: ${JSON.stringify(causes)}, heap ${((after.heap - before.heap) / 1e6).toFixed(1)} MB after vs before`,
+  );
   expect(after.heap - before.heap).toBeLessThan(10 * 1024 * 1024);
 }, 120_000);

@@ -15,7 +15,10 @@ export function App() {
     <>
       <header>
         <h1>fetch-eventsource demo</h1>
-        <p>An authenticated chat answer streamed with POST, then broken on purpose: watch it recover without losing a word.</p>
+        <p>
+          An authenticated chat answer streamed with POST, then broken on purpose: watch it recover without losing a
+          word.
+        </p>
       </header>
       <main>
         <Chat />
@@ -60,7 +63,7 @@ function Chat() {
       <h2>
         Chat <Badge status={chat.status} />
       </h2>
-      <form onSubmit={send}>
+      <form onSubmit={(event) => void send(event)}>
         <textarea aria-label="Prompt" value={prompt} onChange={(e) => setPrompt(e.target.value)} />
         <button className="primary" type="submit" disabled={busy}>
           Send
@@ -113,7 +116,9 @@ function Feed() {
           <div key={tick}>{tick}</div>
         ))}
       </div>
-      <p className="hint">A GET stream pauses while the tab is hidden and resumes with Last-Event-ID when you come back.</p>
+      <p className="hint">
+        A GET stream pauses while the tab is hidden and resumes with Last-Event-ID when you come back.
+      </p>
     </section>
   );
 }
@@ -164,7 +169,12 @@ function RequestLog() {
 
 function Badge({ status, paused = false }: { status: StreamStatus; paused?: boolean }) {
   const now = useNow(status.state === 'reconnecting');
-  if (paused) return <span className="badge paused" data-testid="badge">paused (tab hidden)</span>;
+  if (paused)
+    return (
+      <span className="badge paused" data-testid="badge">
+        paused (tab hidden)
+      </span>
+    );
   const text = (() => {
     switch (status.state) {
       case 'idle':
@@ -175,7 +185,9 @@ function Badge({ status, paused = false }: { status: StreamStatus; paused?: bool
         return 'open';
       case 'reconnecting': {
         const seconds = Math.max(0, Math.ceil((status.at - now) / 1000));
-        return seconds > 0 ? `reconnecting in ${seconds} s, attempt ${status.attempt}` : `reconnecting, attempt ${status.attempt}`;
+        return seconds > 0
+          ? `reconnecting in ${seconds} s, attempt ${status.attempt}`
+          : `reconnecting, attempt ${status.attempt}`;
       }
       case 'done':
         return 'done';

@@ -1,9 +1,4 @@
-import {
-  fetchEventSource,
-  isHttpError,
-  type EventSourceMessage,
-  type FetchEventSourceInit,
-} from 'fetch-eventsource';
+import { fetchEventSource, isHttpError, type EventSourceMessage, type FetchEventSourceInit } from 'fetch-eventsource';
 import { useCallback, useEffect, useRef, useState } from 'react';
 
 export type StreamStatus =

@@ -6,7 +6,15 @@ import { startDemoServer, type DemoServer } from '../../demo/server.mjs';
 
 // Debian's Chromium, installed by .ci/run; no test tool downloads a browser.
 const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const PROMPT = 'How do Server-Sent Events survive a dropped connection?';
 
 let demo: DemoServer;
@@ -72,7 +80,11 @@ test('a 503 with Retry-After shows the wait on the badge, then recovers', async 
   await expect.poll(() => badge().textContent(), { timeout: 5000 }).toMatch(/^reconnecting in [23] s, attempt 2$/);
   await expect.poll(() => badge().textContent(), { timeout: 20_000 }).toBe('done');
   expect(await answer().textContent()).toBe(answerFor(PROMPT));
-  expect(chatRequests().slice(-2).map((r) => r.status)).toEqual([503, 200]);
+  expect(
+    chatRequests()
+      .slice(-2)
+      .map((r) => r.status),
+  ).toEqual([503, 200]);
 });
 
 test('an expired token fails clearly with exactly one 401, and no retry loop', async () => {
@@ -84,7 +96,11 @@ test('an expired token fails clearly with exactly one 401, and no retry loop', a
   await send();
   await expect.poll(() => badge().textContent(), { timeout: 5000 }).toBe('failed: 401 Unauthorized: token expired');
   await page.waitForTimeout(2500);
-  expect(chatRequests().slice(before).map((r) => r.status)).toEqual([401]);
+  expect(
+    chatRequests()
+      .slice(before)
+      .map((r) => r.status),
+  ).toEqual([401]);
 });
 
 test('Stop aborts the answer and no further request is made', async () => {

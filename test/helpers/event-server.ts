@@ -116,26 +116,6 @@ export function status(code: number, init: { headers?: HeadersInit; json?: unkno
 /** A reply that fails like a refused connection. */
 export const networkError: Reply = () => HttpResponse.error();
 
-/** A `fetch` that streams `chunks` with a body that ignores every abort signal (the trap the client must handle). */
-export function deafFetch(chunks: string[], headers: HeadersInit = { 'content-type': 'text/event-stream' }) {
-  const calls: RequestInit[] = [];
-  const fetch = async (_input: RequestInfo | URL, init?: RequestInit) => {
-    calls.push(init ?? {});
-    const encoder = new TextEncoder();
-    const queue = [...chunks];
-    const body = new ReadableStream<Uint8Array>({
-      pull(controller) {
-        const next = queue.shift();
-        // After the last chunk the body stays open forever, whatever the signal says.
-        if (next !== undefined) controller.enqueue(encoder.encode(next));
-        else return new Promise<void>(() => {});
-      },
-    });
-    return new Response(body, { headers });
-  };
-  return { fetch, calls };
-}
-
 /** Wraps a `fetch` so a test can see whether the client cancelled each response body. */
 export function watchBodies(inner: typeof fetch = (...args) => globalThis.fetch(...args)) {
   const bodies: Array<{ cancelled: boolean }> = [];
