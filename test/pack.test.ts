@@ -1,0 +1,82 @@
+import { execFile } from 'node:child_process';
+import { copyFile, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { listen } from './helpers/http-server.js';
+
+// Packs the package as npm would publish it, installs the tarball into a fresh project, and
+// uses it there: what a user gets, not what the repository has.
+const run = promisify(execFile);
+const root = fileURLToPath(new URL('..', import.meta.url));
+const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+let project: string;
+let server: Awaited<ReturnType<typeof listen>>;
+
+beforeAll(async () => {
+  project = await mkdtemp(join(tmpdir(), 'fetch-eventsource-pack-'));
+  await run(npm, ['pack', '--pack-destination', project, '--ignore-scripts'], { cwd: root });
+  const tarball = (await readdir(project)).find((name) => name.endsWith('.tgz'))!;
+  await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+  await run(
+    npm,
+    ['install', join(project, tarball), '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts'],
+    {
+      cwd: project,
+    },
+  );
+  await copyFile(join(fixtures, 'stream-one.mjs'), join(project, 'stream-one.mjs'));
+  server = await listen((request, response) => {
+    response.writeHead(200, { 'content-type': 'text/event-stream' });
+    response.end(`data: ${request.method} from the tarball\n\n`);
+  });
+}, 120_000);
+afterAll(async () => {
+  await server?.close();
+  if (project) await rm(project, { recursive: true, force: true });
+});
+
+test('the tarball holds dist, the README and package.json only', async () => {
+  const { stdout } = await run(npm, ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root });
+  const files = (JSON.parse(stdout) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path).sort();
+  expect(files.every((path) => path.startsWith('dist/') || ['README.md', 'package.json'].includes(path))).toBe(true);
+  expect(files).toEqual(
+    expect.arrayContaining(['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts']),
+  );
+});
+
+test.each(['esm', 'cjs'])('installed from the tarball, it imports as %s and streams an event', async (format) => {
+  const { stdout } = await run(process.execPath, ['stream-one.mjs', 'fetch-eventsource', format, server.url], {
+    cwd: project,
+  });
+  expect(JSON.parse(stdout)).toMatchObject({ events: [{ data: 'POST from the tarball' }] });
+});
+
+describe('a consumer type-checks against the installed types', () => {
+  test.each([
+    ['node16', { module: 'node16', moduleResolution: 'node16' }, ['consumer.ts', 'consumer.cts']],
+    ['bundler', { module: 'esnext', moduleResolution: 'bundler' }, ['consumer.ts']],
+  ])('under moduleResolution %s', async (name, resolution, files) => {
+    for (const file of files) await copyFile(join(fixtures, 'consumer', file), join(project, file));
+    const tsconfig = {
+      compilerOptions: {
+        ...resolution,
+        target: 'es2022',
+        lib: ['es2022', 'dom', 'dom.asynciterable'],
+        strict: true,
+        noEmit: true,
+        types: [],
+      },
+      files,
+    };
+    await writeFile(join(project, `tsconfig.${name}.json`), JSON.stringify(tsconfig));
+    const tsc = join(root, 'node_modules/typescript/bin/tsc');
+    const result = await run(process.execPath, [tsc, '-p', `tsconfig.${name}.json`], { cwd: project }).catch(
+      (error: { stdout: string }) => error,
+    );
+    expect(result.stdout).toBe('');
+  });
+});
