@@ -32,12 +32,12 @@ const CLOSED = 2;
  * long to wait (exponential backoff); `openWhenHidden` defaults to true, as the native class never pauses.
  */
 export class EventSource extends EventTarget {
-  static readonly CONNECTING = CONNECTING;
-  static readonly OPEN = OPEN;
-  static readonly CLOSED = CLOSED;
-  readonly CONNECTING = CONNECTING;
-  readonly OPEN = OPEN;
-  readonly CLOSED = CLOSED;
+  static readonly CONNECTING: 0 = CONNECTING;
+  static readonly OPEN: 1 = OPEN;
+  static readonly CLOSED: 2 = CLOSED;
+  readonly CONNECTING: 0 = CONNECTING;
+  readonly OPEN: 1 = OPEN;
+  readonly CLOSED: 2 = CLOSED;
 
   readonly url: string;
   readonly withCredentials: boolean;

@@ -1,4 +1,5 @@
 export { fetchEventSource } from './client.js';
+export { EventStreamContentType } from './response.js';
 export { fetchEvents, type FetchEventsInit } from './iterator.js';
 export { EventSource, type EventSourceErrorEvent, type EventSourceInit } from './event-source.js';
 export {

@@ -32,8 +32,11 @@ export function classifyResponse(response: Response, request: RequestLabel, now:
   return { kind: 'fatal', error: new HttpError(response, request) };
 }
 
+/** The MIME type of an event stream; exported under the name `@microsoft/fetch-event-source` used. */
+export const EventStreamContentType = 'text/event-stream';
+
 /** The MIME type's essence is `text/event-stream`, parameters (`; charset=utf-8`) allowed. */
 function isEventStream(contentType: string | null): boolean {
   const essence = contentType?.split(';', 1)[0]?.trim().toLowerCase();
-  return essence === 'text/event-stream';
+  return essence === EventStreamContentType;
 }

@@ -1,0 +1,73 @@
+import { describe, expectTypeOf, test } from 'vitest';
+import {
+  ContentTypeError,
+  EventSource,
+  fetchEvents,
+  fetchEventSource,
+  FetchEventSourceError,
+  HttpError,
+  isFetchEventSourceError,
+  isHttpError,
+  type EventSourceMessage,
+  type FetchEventSourceInit,
+  type FetchEventsInit,
+  type HeadersContext,
+  type RetryInfo,
+} from '../src/index.js';
+
+// These assertions are checked by `tsc` (npm run typecheck); at run time they do nothing.
+describe('the public types', () => {
+  test('fetchEventSource takes fetch’s input and resolves to void', () => {
+    expectTypeOf(fetchEventSource).parameter(0).toEqualTypeOf<RequestInfo | URL>();
+    expectTypeOf(fetchEventSource).returns.toEqualTypeOf<Promise<void>>();
+  });
+
+  test('the message has string id, event and data, and an optional retry', () => {
+    expectTypeOf<EventSourceMessage>().toEqualTypeOf<{
+      id: string;
+      event: string;
+      data: string;
+      retry?: number | undefined;
+    }>();
+  });
+
+  test('headers is any HeadersInit or a function of the attempt', () => {
+    expectTypeOf<{ authorization: string }>().toMatchTypeOf<NonNullable<FetchEventSourceInit['headers']>>();
+    expectTypeOf<[string, string][]>().toMatchTypeOf<NonNullable<FetchEventSourceInit['headers']>>();
+    expectTypeOf<(context: HeadersContext) => Promise<Headers>>().toMatchTypeOf<
+      NonNullable<FetchEventSourceInit['headers']>
+    >();
+    expectTypeOf<HeadersContext>().toEqualTypeOf<{ attempt: number; lastEventId: string }>();
+  });
+
+  test('retry is a partial policy or false, and onerror may return a delay', () => {
+    expectTypeOf<{ maxRetries: number }>().toMatchTypeOf<NonNullable<FetchEventSourceInit['retry']>>();
+    expectTypeOf<false>().toMatchTypeOf<NonNullable<FetchEventSourceInit['retry']>>();
+    expectTypeOf<() => number>().toMatchTypeOf<NonNullable<FetchEventSourceInit['onerror']>>();
+    expectTypeOf<RetryInfo>().toEqualTypeOf<{ failures: number; delay: number; error: unknown }>();
+  });
+
+  test('fetchEvents yields messages and takes no onmessage', () => {
+    expectTypeOf(fetchEvents).returns.toEqualTypeOf<AsyncIterableIterator<EventSourceMessage>>();
+    expectTypeOf<FetchEventsInit>().not.toHaveProperty('onmessage');
+  });
+
+  test('the guards narrow unknown errors', () => {
+    const error: unknown = undefined;
+    if (isHttpError(error)) {
+      expectTypeOf(error).toEqualTypeOf<HttpError>();
+      expectTypeOf(error.status).toBeNumber();
+      expectTypeOf(error.response).toEqualTypeOf<Response>();
+    }
+    if (isFetchEventSourceError(error)) expectTypeOf(error).toEqualTypeOf<FetchEventSourceError>();
+    expectTypeOf<ContentTypeError>().toMatchTypeOf<FetchEventSourceError>();
+    expectTypeOf<HttpError['name']>().toEqualTypeOf<'HttpError'>();
+  });
+
+  test('EventSource has the native surface', () => {
+    expectTypeOf<EventSource>().toMatchTypeOf<EventTarget>();
+    expectTypeOf<EventSource['readyState']>().toBeNumber();
+    expectTypeOf<EventSource['close']>().toEqualTypeOf<() => void>();
+    expectTypeOf(EventSource.CLOSED).toEqualTypeOf<2>();
+  });
+});
