@@ -57,17 +57,31 @@ export class LastEventIdTracker {
       this.#skipLine = false;
       return;
     }
-    const line = this.#partial === '' ? text.slice(start, end) : this.#partial + text.slice(start, end);
-    this.#partial = '';
-    if (line === '') {
+    if (this.#partial !== '') {
+      const line = this.#partial + text.slice(start, end);
+      this.#partial = '';
+      this.#field(line, 0, line.length);
+    } else {
+      this.#field(text, start, end);
+    }
+  }
+
+  /** One complete line, `text[start, end)`: only a blank line and an `id` line matter. */
+  #field(text: string, start: number, end: number): void {
+    if (start === end) {
       if (this.#blockId !== undefined) this.value = this.#blockId;
       this.#blockId = undefined;
-    } else if (line === 'id' || line.startsWith('id:')) {
-      // A field without a colon has the empty string as its value; one leading space is stripped.
-      const value = line.slice(line.charCodeAt(3) === 32 ? 4 : 3);
-      // If the field value does not contain U+0000 NULL, set the last event ID buffer.
-      if (!value.includes('\0')) this.#blockId = value;
+      return;
     }
+    // Most lines are `data:`: decided by one char code, with no substring made.
+    if (text.charCodeAt(start) !== 105 || text.charCodeAt(start + 1) !== 100) return; // "id"
+    const afterName = start + 2;
+    if (afterName !== end && text.charCodeAt(afterName) !== 58) return; // "id" alone, or "id:"
+    // A field without a colon has the empty string as its value; one leading space is stripped.
+    const valueStart = afterName === end ? end : text.charCodeAt(afterName + 1) === 32 ? afterName + 2 : afterName + 1;
+    const value = text.slice(valueStart, end);
+    // If the field value does not contain U+0000 NULL, set the last event ID buffer.
+    if (!value.includes('\0')) this.#blockId = value;
   }
 
   #remember(text: string, start: number): void {

@@ -1,0 +1,217 @@
+// `npm run bench`: throughput of this library against its peers, the raw parser and a floor
+// that only reads and decodes, fed through an injected fetch (no network noise), plus one run
+// over loopback HTTP and a memory check over a lazily generated 1 GiB stream.
+//   node bench/bench.mjs [--rounds 5] [--json out.json] [--only token-16k,...] [--no-memory]
+// Clients are alternated within each round so machine drift hits all of them alike; the figure is
+// the median round after a warm-up round. Timings are reported, never asserted.
+import { writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { cpus, totalmem } from 'node:os';
+import { parseArgs } from 'node:util';
+import { clients } from './clients.mjs';
+
+const { values: args } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '5' },
+    json: { type: 'string' },
+    only: { type: 'string' },
+    'no-memory': { type: 'boolean', default: false },
+  },
+});
+const rounds = Number(args.rounds);
+const encoder = new TextEncoder();
+
+/** Cuts `text` into chunks of `size` bytes (the last may be shorter). */
+function chunked(text, size) {
+  const bytes = encoder.encode(text);
+  const chunks = [];
+  for (let i = 0; i < bytes.length; i += size) chunks.push(bytes.subarray(i, i + size));
+  return chunks;
+}
+
+function tokenEvents(count, eol = '\n') {
+  const events = [];
+  for (let i = 0; i < count; i++) {
+    const content = ['Hello', ' world', ',', ' how', ' are', ' you', '?', ' é', ' 😀'][i % 9];
+    events.push(`id: ${i}${eol}data: {"choices":[{"delta":{"content":"${content}"}}]}${eol}${eol}`);
+  }
+  return events;
+}
+
+const workloads = [
+  { name: 'token-16k', events: 200_000, chunks: () => chunked(tokenEvents(200_000).join(''), 16 * 1024) },
+  { name: 'token-per-chunk', events: 200_000, chunks: () => tokenEvents(200_000).map((e) => encoder.encode(e)) },
+  {
+    name: 'large-256k',
+    events: 200,
+    chunks: () => chunked(`data: ${'x'.repeat(256 * 1024)}\n\n`.repeat(200), 64 * 1024),
+  },
+  {
+    name: 'multiline-2000',
+    events: 200,
+    chunks: () => chunked(`${'data: line of text\n'.repeat(2000)}\n`.repeat(200), 16 * 1024),
+  },
+  { name: 'token-crlf', events: 200_000, chunks: () => chunked(tokenEvents(200_000, '\r\n').join(''), 16 * 1024) },
+  { name: 'one-byte', events: 5_000, chunks: () => chunked(tokenEvents(5_000).join(''), 1) },
+].filter((w) => !args.only || args.only.split(',').includes(w.name));
+
+/** A fetch whose every call streams `chunks` afresh, one chunk per pull. */
+function fetchOf(chunks) {
+  return async () => {
+    let i = 0;
+    const body = new ReadableStream(
+      {
+        pull(controller) {
+          if (i < chunks.length) controller.enqueue(chunks[i++]);
+          else controller.close();
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    return new Response(body, { headers: { 'content-type': 'text/event-stream' } });
+  };
+}
+
+async function time(run) {
+  const start = process.hrtime.bigint();
+  const count = await run();
+  return { ms: Number(process.hrtime.bigint() - start) / 1e6, count };
+}
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+async function measure(workload, makeFetch, url) {
+  const chunks = workload.chunks?.();
+  const bytes = chunks ? chunks.reduce((sum, c) => sum + c.length, 0) : workload.bytes;
+  const samples = Object.fromEntries(clients.map((c) => [c.name, []]));
+  for (let round = 0; round <= rounds; round++) {
+    // Rotate the order each round; round 0 is the warm-up and is not counted.
+    const order = clients.map((_, i) => clients[(i + round) % clients.length]);
+    for (const client of order) {
+      const { ms, count } = await time(() => client.run(url, makeFetch(chunks)));
+      if (!client.floor && count !== workload.events) {
+        throw new Error(`${client.name} on ${workload.name}: ${count} events, expected ${workload.events}`);
+      }
+      if (round > 0) samples[client.name].push(ms);
+    }
+  }
+  return clients.map((client) => {
+    const ms = median(samples[client.name]);
+    return {
+      client: client.name,
+      ms,
+      eventsPerSecond: workload.events / (ms / 1000),
+      mbPerSecond: bytes / 1e6 / (ms / 1000),
+    };
+  });
+}
+
+/** The token workload over a real loopback server, read with the global fetch. */
+async function loopback() {
+  const body = tokenEvents(200_000).join('');
+  const server = createServer((request, response) => {
+    response.writeHead(200, { 'content-type': 'text/event-stream' });
+    response.end(body);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${server.address().port}/`;
+  try {
+    const workload = { name: 'loopback-http', events: 200_000, bytes: Buffer.byteLength(body) };
+    return await measure(workload, () => globalThis.fetch, url);
+  } finally {
+    server.close();
+  }
+}
+
+/** RSS and heap while `client` reads a lazily generated 1 GiB stream. */
+async function memory(client, total = 1024 ** 3) {
+  const chunk = encoder.encode(tokenEvents(200).join(''));
+  let sent = 0;
+  let peakRss = 0;
+  let peakHeap = 0;
+  let pulls = 0;
+  const fetch = async () =>
+    new Response(
+      new ReadableStream(
+        {
+          pull(controller) {
+            if (sent >= total) return controller.close();
+            controller.enqueue(chunk);
+            sent += chunk.length;
+            if (++pulls % 2000 === 0) {
+              const usage = process.memoryUsage();
+              peakRss = Math.max(peakRss, usage.rss);
+              peakHeap = Math.max(peakHeap, usage.heapUsed);
+            }
+          },
+        },
+        { highWaterMark: 0 },
+      ),
+      { headers: { 'content-type': 'text/event-stream' } },
+    );
+  globalThis.gc?.();
+  const before = process.memoryUsage();
+  const { ms } = await time(() => client.run('https://bench.test/', fetch));
+  return {
+    client: client.name,
+    gib: total / 1024 ** 3,
+    seconds: ms / 1000,
+    rssStartMB: before.rss / 1e6,
+    rssPeakMB: peakRss / 1e6,
+    heapStartMB: before.heapUsed / 1e6,
+    heapPeakMB: peakHeap / 1e6,
+  };
+}
+
+function table(name, results) {
+  const parser = results.find((r) => r.client === 'eventsource-parser (raw)');
+  const floor = results.find((r) => r.client === 'floor (read + decode)');
+  console.log(`\n${name}`);
+  console.log(
+    'client'.padEnd(32),
+    'events/s'.padStart(12),
+    'MB/s'.padStart(9),
+    '×parser'.padStart(8),
+    '×floor'.padStart(8),
+  );
+  for (const r of results) {
+    console.log(
+      r.client.padEnd(32),
+      Math.round(r.eventsPerSecond).toLocaleString('en').padStart(12),
+      r.mbPerSecond.toFixed(1).padStart(9),
+      (parser.ms / r.ms).toFixed(2).padStart(8),
+      (floor.ms / r.ms).toFixed(2).padStart(8),
+    );
+  }
+}
+
+const report = {
+  date: new Date().toISOString(),
+  node: process.version,
+  cpu: cpus()[0]?.model,
+  cores: cpus().length,
+  memoryGB: Math.round(totalmem() / 1e9),
+  rounds,
+  workloads: {},
+  memory: [],
+};
+console.log(`Node ${report.node} on ${report.cpu} (${report.cores} cores), median of ${rounds} rounds`);
+for (const workload of workloads) {
+  report.workloads[workload.name] = await measure(workload, fetchOf, 'https://bench.test/');
+  table(workload.name, report.workloads[workload.name]);
+}
+if (!args.only || args.only.split(',').includes('loopback-http')) {
+  report.workloads['loopback-http'] = await loopback();
+  table('loopback-http', report.workloads['loopback-http']);
+}
+if (!args['no-memory']) {
+  console.log('\nmemory over a lazily generated 1 GiB stream');
+  for (const name of ['fetchEventSource', 'fetchEvents']) {
+    const result = await memory(clients.find((c) => c.name === name));
+    report.memory.push(result);
+    console.log(
+      `${name.padEnd(18)} ${result.seconds.toFixed(1)} s, RSS ${result.rssStartMB.toFixed(0)} → peak ${result.rssPeakMB.toFixed(0)} MB, heap ${result.heapStartMB.toFixed(0)} → peak ${result.heapPeakMB.toFixed(0)} MB`,
+    );
+  }
+}
+if (args.json) await writeFile(args.json, JSON.stringify(report, null, 2));
