@@ -25,9 +25,48 @@ export class LastEventIdTracker {
     this.value = initial;
   }
 
+  /**
+   * Takes a chunk the parser has just read, given how many events it dispatched from it and
+   * the last event id those events left. When the chunk ended as many blocks as there were
+   * events, every block it ended had data, so the parser's ids are already exact and only the
+   * unfinished block after the last blank line needs watching: the common case costs one
+   * search for blank lines instead of a look at every line.
+   */
+  afterParse(text: string, events: number, idFromEvents: string): void {
+    const tail = this.#afterCR || text.includes('\r') ? -1 : this.#tailAfterBlocks(text, events);
+    if (tail === -1) return this.feed(text);
+    this.value = idFromEvents;
+    this.reset();
+    this.#scan(text, tail);
+  }
+
+  /** Watches every line of `text`. */
   feed(text: string): void {
-    let start = this.#afterCR && text.charCodeAt(0) === LF ? 1 : 0;
+    const start = this.#afterCR && text.charCodeAt(0) === LF ? 1 : 0;
     this.#afterCR = false;
+    this.#scan(text, start);
+  }
+
+  /**
+   * Where the unfinished block starts if `text` (LF line ends only) ended exactly `events`
+   * blocks, each with data; -1 when it ended none, or a block without data.
+   */
+  #tailAfterBlocks(text: string, events: number): number {
+    const atLineStart = this.#partial === '' && !this.#skipLine;
+    let blocks = 0;
+    let tail = -1;
+    if (atLineStart && text.charCodeAt(0) === LF) {
+      blocks = 1;
+      tail = 1;
+    }
+    for (let at = text.indexOf('\n\n'); at !== -1; at = text.indexOf('\n\n', at + 1)) {
+      blocks += 1;
+      tail = at + 2;
+    }
+    return blocks === events ? tail : -1;
+  }
+
+  #scan(text: string, start: number): void {
     const hasCR = text.includes('\r');
     for (;;) {
       // https://html.spec.whatwg.org/multipage/server-sent-events.html#parsing-an-event-stream:

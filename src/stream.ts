@@ -31,11 +31,15 @@ export async function readEventStream(options: StreamReader): Promise<void> {
   // ids of the events in it. (An id in a data-less block earlier in the same chunk is missed
   // here; the tracker, which the reconnect uses, never misses it.)
   let currentId = lastEventId.value;
+  let dispatched = 0;
+  let stopped = signal.aborted;
   const parser = createParser({
     maxBufferSize: options.maxEventSize,
     onEvent(event) {
+      dispatched += 1;
       // A handler may abort mid-chunk (the `[DONE]` pattern): deliver nothing after that.
-      if (signal.aborted) return;
+      // (A flag, not `signal.aborted`: that getter costs a fifth of the throughput here.)
+      if (stopped) return;
       if (event.id !== undefined) currentId = event.id;
       const message = { id: event.id ?? '', event: event.event ?? 'message', data: event.data, retry };
       retry = undefined;
@@ -60,6 +64,7 @@ export async function readEventStream(options: StreamReader): Promise<void> {
   const reader = options.body.getReader();
   let endsWithCR = false;
   const cancel = () => {
+    stopped = true;
     reader.cancel(signal.reason).catch(() => {});
   };
   signal.addEventListener('abort', cancel);
@@ -83,8 +88,9 @@ export async function readEventStream(options: StreamReader): Promise<void> {
       }
       if (text !== '') endsWithCR = text.charCodeAt(text.length - 1) === 13;
       currentId = lastEventId.value;
-      lastEventId.feed(text);
+      const dispatchedBefore = dispatched;
       parser.feed(text);
+      lastEventId.afterParse(text, dispatched - dispatchedBefore, currentId);
       if (options.afterChunk) {
         await options.afterChunk();
         // Time spent waiting for a slow consumer is not the server being idle.

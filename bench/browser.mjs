@@ -1,0 +1,116 @@
+// `npm run bench:browser`: in Debian's Chromium, the browser's native EventSource against this
+// library reading the same loopback stream: many small events, 256 KiB events, and delivery latency.
+// Reported, never asserted. Needs /usr/bin/chromium (apt-get install chromium).
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const rounds = Number(process.argv[2] ?? 5);
+const small = (i) => `id: ${i}\ndata: {"choices":[{"delta":{"content":"Hello"}}]}\n\n`;
+const bodies = {
+  small: Array.from({ length: 200_000 }, (_, i) => small(i)).join('') + 'event: end\ndata: end\n\n',
+  large: `data: ${'x'.repeat(256 * 1024)}\n\n`.repeat(200) + 'event: end\ndata: end\n\n',
+};
+const page = `<!doctype html><script type="importmap">{"imports":{"fetch-eventsource":"/lib/index.js","eventsource-parser":"/lib/parser.js"}}</script>`;
+
+const server = createServer(async (request, response) => {
+  const url = new URL(request.url, 'http://bench');
+  const send = (type, body) => response.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' }).end(body);
+  if (url.pathname === '/') return send('text/html', page);
+  if (url.pathname === '/lib/index.js') return send('text/javascript', await readFile(`${root}dist/index.js`));
+  if (url.pathname === '/lib/parser.js') {
+    return send('text/javascript', await readFile(`${root}node_modules/eventsource-parser/dist/index.js`));
+  }
+  if (url.pathname === '/stream') return send('text/event-stream', bodies[url.searchParams.get('kind')]);
+  if (url.pathname === '/latency') {
+    // One event every 10 ms carrying the server's clock; the page measures how late it arrives.
+    response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
+    let sent = 0;
+    const timer = setInterval(() => {
+      response.write(sent++ < 300 ? `data: ${performance.timeOrigin + performance.now()}\n\n` : 'event: end\ndata: end\n\n');
+    }, 10);
+    request.on('close', () => clearInterval(timer));
+    return;
+  }
+  response.writeHead(404).end();
+});
+await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+const origin = `http://127.0.0.1:${server.address().port}`;
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const tab = await browser.newPage();
+await tab.goto(origin);
+
+/** Runs in the page: reads `path` with `client` until the `end` event; returns ms, events and latencies. */
+async function readInPage(path, client) {
+  return tab.evaluate(
+    async ({ path, client }) => {
+      const { fetchEventSource } = await import('fetch-eventsource');
+      let events = 0;
+      let bytes = 0;
+      const lateness = [];
+      const onData = (data) => {
+        events += 1;
+        bytes += data.length;
+        if (path === '/latency') lateness.push(performance.timeOrigin + performance.now() - Number(data));
+      };
+      const start = performance.now();
+      if (client === 'native EventSource') {
+        await new Promise((resolve) => {
+          const source = new EventSource(path);
+          source.onmessage = (event) => onData(event.data);
+          source.addEventListener('end', () => {
+            source.close();
+            resolve();
+          });
+        });
+      } else {
+        const controller = new AbortController();
+        await fetchEventSource(path, {
+          signal: controller.signal,
+          onmessage: (message) => (message.event === 'end' ? controller.abort() : onData(message.data)),
+        });
+      }
+      return { ms: performance.now() - start, events, bytes, lateness };
+    },
+    { path, client },
+  );
+}
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const clients = ['native EventSource', 'fetchEventSource'];
+console.log(`Chromium ${browser.version()}, median of ${rounds} rounds after a warm-up`);
+for (const [name, path] of [
+  ['200,000 small events', '/stream?kind=small'],
+  ['200 events of 256 KiB', '/stream?kind=large'],
+]) {
+  const samples = Object.fromEntries(clients.map((c) => [c, []]));
+  let last;
+  for (let round = 0; round <= rounds; round++) {
+    for (const client of round % 2 ? clients : [...clients].reverse()) {
+      last = await readInPage(path, client);
+      if (round > 0) samples[client].push(last.ms);
+    }
+  }
+  console.log(`\n${name}`);
+  for (const client of clients) {
+    const ms = median(samples[client]);
+    console.log(
+      `${client.padEnd(20)} ${Math.round(last.events / (ms / 1000)).toLocaleString('en').padStart(12)} events/s ${(last.bytes / 1e6 / (ms / 1000)).toFixed(0).padStart(6)} MB/s`,
+    );
+  }
+}
+console.log('\nlatency of 300 events sent 10 ms apart (ms late: median / p95)');
+for (const client of clients) {
+  const { lateness } = await readInPage('/latency', client);
+  const sorted = [...lateness].sort((a, b) => a - b);
+  console.log(`${client.padEnd(20)} ${median(sorted).toFixed(2)} / ${sorted[Math.floor(sorted.length * 0.95)].toFixed(2)}`);
+}
+await browser.close();
+server.close();
