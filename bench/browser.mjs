@@ -29,7 +29,9 @@ const server = createServer(async (request, response) => {
     response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
     let sent = 0;
     const timer = setInterval(() => {
-      response.write(sent++ < 300 ? `data: ${performance.timeOrigin + performance.now()}\n\n` : 'event: end\ndata: end\n\n');
+      response.write(
+        sent++ < 300 ? `data: ${performance.timeOrigin + performance.now()}\n\n` : 'event: end\ndata: end\n\n',
+      );
     }, 10);
     request.on('close', () => clearInterval(timer));
     return;
@@ -42,7 +44,15 @@ const origin = `http://127.0.0.1:${server.address().port}`;
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
   headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
 });
 const tab = await browser.newPage();
 await tab.goto(origin);
@@ -102,7 +112,9 @@ for (const [name, path] of [
   for (const client of clients) {
     const ms = median(samples[client]);
     console.log(
-      `${client.padEnd(20)} ${Math.round(last.events / (ms / 1000)).toLocaleString('en').padStart(12)} events/s ${(last.bytes / 1e6 / (ms / 1000)).toFixed(0).padStart(6)} MB/s`,
+      `${client.padEnd(20)} ${Math.round(last.events / (ms / 1000))
+        .toLocaleString('en')
+        .padStart(12)} events/s ${(last.bytes / 1e6 / (ms / 1000)).toFixed(0).padStart(6)} MB/s`,
     );
   }
 }
@@ -110,7 +122,9 @@ console.log('\nlatency of 300 events sent 10 ms apart (ms late: median / p95)');
 for (const client of clients) {
   const { lateness } = await readInPage('/latency', client);
   const sorted = [...lateness].sort((a, b) => a - b);
-  console.log(`${client.padEnd(20)} ${median(sorted).toFixed(2)} / ${sorted[Math.floor(sorted.length * 0.95)].toFixed(2)}`);
+  console.log(
+    `${client.padEnd(20)} ${median(sorted).toFixed(2)} / ${sorted[Math.floor(sorted.length * 0.95)].toFixed(2)}`,
+  );
 }
 await browser.close();
 server.close();
