@@ -33,13 +33,28 @@ export class LastEventIdTracker {
    * search for blank lines instead of a look at every line.
    */
   afterParse(text: string, events: number, idFromEvents: string): void {
-    const tail = this.#afterCR || text.includes('\r') ? -1 : this.#tailAfterBlocks(text, events);
-    if (tail === -1) return this.feed(text);
+    if (this.#afterCR || text.includes('\r')) return this.feed(text);
+    const { blocks, tail } = this.#blockEnds(text);
+    if (blocks !== events) return this.feed(text);
+    if (blocks === 0) return this.#midBlock(text);
     this.value = idFromEvents;
     this.reset();
     this.#scan(text, tail);
   }
 
+  /**
+   * A chunk inside one block (a long event): only an `id` line could matter, so when none
+   * starts here only its unfinished last line is kept.
+   */
+  #midBlock(text: string): void {
+    const lastBreak = text.lastIndexOf('\n');
+    const atLineStart = this.#partial === '' && !this.#skipLine;
+    if (lastBreak === -1 || this.#partial !== '' || text.includes('\nid') || (atLineStart && text.startsWith('id'))) {
+      return this.feed(text);
+    }
+    this.#skipLine = false;
+    this.#remember(text, lastBreak + 1);
+  }
   /** Watches every line of `text`. */
   feed(text: string): void {
     const start = this.#afterCR && text.charCodeAt(0) === LF ? 1 : 0;
@@ -47,15 +62,11 @@ export class LastEventIdTracker {
     this.#scan(text, start);
   }
 
-  /**
-   * Where the unfinished block starts if `text` (LF line ends only) ended exactly `events`
-   * blocks, each with data; -1 when it ended none, or a block without data.
-   */
-  #tailAfterBlocks(text: string, events: number): number {
-    const atLineStart = this.#partial === '' && !this.#skipLine;
+  /** How many blank lines `text` (LF line ends only) has, and where the block after the last one starts. */
+  #blockEnds(text: string): { blocks: number; tail: number } {
     let blocks = 0;
     let tail = -1;
-    if (atLineStart && text.charCodeAt(0) === LF) {
+    if (this.#partial === '' && !this.#skipLine && text.charCodeAt(0) === LF) {
       blocks = 1;
       tail = 1;
     }
@@ -63,7 +74,7 @@ export class LastEventIdTracker {
       blocks += 1;
       tail = at + 2;
     }
-    return blocks === events ? tail : -1;
+    return { blocks, tail };
   }
 
   #scan(text: string, start: number): void {
