@@ -34,12 +34,14 @@ export class LastEventIdTracker {
    */
   afterParse(text: string, events: number, idFromEvents: string): void {
     if (this.#afterCR || text.includes('\r')) return this.feed(text);
+    // No line ends here (a chunk inside a long line): only the unfinished line grows.
+    if (!text.includes('\n')) return this.#remember(text, 0);
     const { blocks, tail } = this.#blockEnds(text);
     if (blocks !== events) return this.feed(text);
     if (blocks === 0) return this.#midBlock(text);
     this.value = idFromEvents;
     this.reset();
-    this.#scan(text, tail);
+    this.#scan(text, tail, false);
   }
 
   /**
@@ -49,7 +51,7 @@ export class LastEventIdTracker {
   #midBlock(text: string): void {
     const lastBreak = text.lastIndexOf('\n');
     const atLineStart = this.#partial === '' && !this.#skipLine;
-    if (lastBreak === -1 || this.#partial !== '' || text.includes('\nid') || (atLineStart && text.startsWith('id'))) {
+    if (this.#partial !== '' || text.includes('\nid') || (atLineStart && text.startsWith('id'))) {
       return this.feed(text);
     }
     this.#skipLine = false;
@@ -59,7 +61,7 @@ export class LastEventIdTracker {
   feed(text: string): void {
     const start = this.#afterCR && text.charCodeAt(0) === LF ? 1 : 0;
     this.#afterCR = false;
-    this.#scan(text, start);
+    this.#scan(text, start, text.includes('\r'));
   }
 
   /** How many blank lines `text` (LF line ends only) has, and where the block after the last one starts. */
@@ -77,8 +79,7 @@ export class LastEventIdTracker {
     return { blocks, tail };
   }
 
-  #scan(text: string, start: number): void {
-    const hasCR = text.includes('\r');
+  #scan(text: string, start: number, hasCR: boolean): void {
     for (;;) {
       // https://html.spec.whatwg.org/multipage/server-sent-events.html#parsing-an-event-stream:
       // lines end in CRLF, a lone LF or a lone CR.

@@ -3,6 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, describe, expect, test } from 'vitest';
 import { fetchEvents, fetchEventSource } from '../src/index.js';
 import { listen } from './helpers/http-server.js';
+import { seeded } from './helpers/random.js';
 
 type Handler = (request: IncomingMessage, response: ServerResponse) => void;
 const servers: Array<{ close: () => Promise<void> }> = [];
@@ -15,16 +16,6 @@ async function serve(handler: Handler, host?: string) {
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((server) => server.close()));
 });
-
-/** A deterministic PRNG (mulberry32), so a failing run can be replayed. */
-function seeded(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const event = (id: number) => `id: ${id}\ndata: {"n":${id},"text":"événement ${id}"}\n\n`;
 

@@ -4,19 +4,10 @@ import { runInNewContext } from 'node:vm';
 import { expect, test } from 'vitest';
 import { fetchEventSource } from '../src/index.js';
 import { listen } from './helpers/http-server.js';
+import { seeded } from './helpers/random.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
-
-/** A deterministic PRNG (mulberry32), so a failing run can be replayed. */
-function seeded(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Timers and sockets alive in this process, by kind. */
 function activeResources(): Record<string, number> {

@@ -1,20 +1,11 @@
 import { mkdir } from 'node:fs/promises';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, expect, test } from 'vitest';
 import { answerFor } from '../../demo/answers.mjs';
 import { startDemoServer, type DemoServer } from '../../demo/server.mjs';
+// Debian's Chromium, installed by .ci/run when missing.
+import { launchChromium } from '../../scripts/chromium.mjs';
 
-// Debian's Chromium, installed by .ci/run; no test tool downloads a browser.
-const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const PROMPT = 'How do Server-Sent Events survive a dropped connection?';
 
 let demo: DemoServer;
@@ -23,7 +14,7 @@ let page: Page;
 
 beforeAll(async () => {
   demo = await startDemoServer({ port: 0, log: () => {} });
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();
