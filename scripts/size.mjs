@@ -12,7 +12,7 @@ const checks = [
     target: 2500,
     budget: 5700,
   },
-  { name: 'the whole package', code: 'export * from "./dist/index.js";', target: 4000, budget: 6800 },
+  { name: 'the whole package', code: 'export * from "./dist/index.js";', target: 4000, budget: 6900 },
 ];
 
 let failed = false;
