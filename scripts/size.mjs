@@ -10,7 +10,7 @@ const checks = [
     name: 'import { fetchEventSource }',
     code: 'export { fetchEventSource } from "./dist/index.js";',
     target: 2500,
-    budget: 5700,
+    budget: 5900,
   },
   { name: 'the whole package', code: 'export * from "./dist/index.js";', target: 4000, budget: 6900 },
 ];
