@@ -105,3 +105,29 @@ test('Stop aborts the answer and no further request is made', async () => {
   expect(chatRequests().length).toBe(requests);
   expect(await answer().textContent()).toBe(text);
 });
+
+test('the GET ticker pauses while the tab is hidden and resumes with Last-Event-ID', async () => {
+  await page.getByRole('button', { name: 'Start the ticker' }).click();
+  await page.waitForFunction(() => (document.querySelector('.ticks')?.children.length ?? 0) >= 2, null, {
+    timeout: 10_000,
+  });
+  const feedRequests = () => demo.requests.filter((r) => r.path === '/api/feed');
+  const before = feedRequests().length;
+  // Headless Chromium never hides a tab by itself: make the document say so, as a tab switch would.
+  const setHidden = (hidden: boolean) =>
+    page.evaluate((hide) => {
+      Object.defineProperty(document, 'visibilityState', {
+        configurable: true,
+        get: () => (hide ? 'hidden' : 'visible'),
+      });
+      document.dispatchEvent(new Event('visibilitychange'));
+    }, hidden);
+  await setHidden(true);
+  await expect.poll(() => page.getByTestId('badge').nth(1).textContent()).toBe('paused (tab hidden)');
+  await page.waitForTimeout(1500);
+  expect(feedRequests().length).toBe(before);
+  await setHidden(false);
+  await expect.poll(() => feedRequests().length).toBe(before + 1);
+  expect(Number(feedRequests().at(-1)?.lastEventId)).toBeGreaterThan(0);
+  await expect.poll(() => page.getByTestId('badge').nth(1).textContent()).toBe('open');
+});
