@@ -90,7 +90,10 @@ export async function readEventStream(options: StreamReader): Promise<void> {
       currentId = lastEventId.value;
       const dispatchedBefore = dispatched;
       parser.feed(text);
-      lastEventId.afterParse(text, dispatched - dispatchedBefore, currentId);
+      // Stopped mid-chunk (a handler paused or aborted): what was not delivered must be asked
+      // for again, so the id to resume from is the last delivered one, not the chunk's last.
+      if (stopped) lastEventId.value = currentId;
+      else lastEventId.afterParse(text, dispatched - dispatchedBefore, currentId);
       if (options.afterChunk) {
         await options.afterChunk();
         // Time spent waiting for a slow consumer is not the server being idle.

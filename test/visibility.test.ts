@@ -227,3 +227,23 @@ describe('the network', () => {
     await done;
   });
 });
+
+test('events not delivered before a pause are asked for again: Last-Event-ID is the last one delivered', async () => {
+  const data: string[] = [];
+  const { controller, done } = start({
+    onmessage: (message) => {
+      data.push(message.data);
+      if (message.data === 'a') setVisibility('hidden');
+    },
+  });
+  // One chunk: the pause lands after "a", so "b" is never delivered; the comment block makes
+  // the id tracker look at every line of the chunk.
+  (await api.stream(0)).push('id: 1\ndata: a\n\nid: 2\ndata: b\n\n: ping\n\n');
+  await settle();
+  setVisibility('visible');
+  await api.stream(1);
+  expect(data).toEqual(['a']);
+  expect(api.requests.map((r) => r.lastEventId)).toEqual([null, '1']);
+  controller.abort();
+  await done;
+});
