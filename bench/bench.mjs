@@ -38,7 +38,19 @@ function tokenEvents(count, eol = '\n') {
   return events;
 }
 
+/** OpenAI's shape: no `id:`, and JSON that itself holds an "id". */
+function openAiEvents(count) {
+  const events = [];
+  for (let i = 0; i < count; i++) {
+    events.push(
+      `data: {"id":"chatcmpl-42","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"w${i % 10}"}}]}\n\n`,
+    );
+  }
+  return events;
+}
+
 const workloads = [
+  { name: 'openai-16k', events: 200_000, chunks: () => chunked(openAiEvents(200_000).join(''), 16 * 1024) },
   { name: 'token-16k', events: 200_000, chunks: () => chunked(tokenEvents(200_000).join(''), 16 * 1024) },
   { name: 'token-per-chunk', events: 200_000, chunks: () => tokenEvents(200_000).map((e) => encoder.encode(e)) },
   {

@@ -27,36 +27,34 @@ export class LastEventIdTracker {
 
   /**
    * Takes a chunk the parser has just read, given how many events it dispatched from it and
-   * the last event id those events left. When the chunk ended as many blocks as there were
-   * events, every block it ended had data, so the parser's ids are already exact and only the
-   * unfinished block after the last blank line needs watching: the common case costs one
-   * search for blank lines instead of a look at every line.
+   * the last event id those events left. Most chunks need no look at every line:
+   * - no `id` line starts in it and none is pending: nothing can be committed (streams without ids);
+   * - it ended as many blocks as there were events: every block had data, so the parser's ids
+   *   are exact and only the unfinished block after the last blank line needs watching.
    */
   afterParse(text: string, events: number, idFromEvents: string): void {
     if (this.#afterCR || text.includes('\r')) return this.feed(text);
+    const lastBreak = text.lastIndexOf('\n');
     // No line ends here (a chunk inside a long line): only the unfinished line grows.
-    if (!text.includes('\n')) return this.#remember(text, 0);
-    const { blocks, tail } = this.#blockEnds(text);
+    if (lastBreak === -1) return this.#remember(text, 0);
+    const atLineStart = this.#partial === '' && !this.#skipLine;
+    const idMayStart = this.#partial !== '' || text.includes('\nid') || (atLineStart && text.startsWith('id'));
+    if (!idMayStart && this.#blockId === undefined) return this.#keepLastLine(text, lastBreak);
+    const { blocks, tail } = this.#blockEnds(text, atLineStart);
     if (blocks !== events) return this.feed(text);
-    if (blocks === 0) return this.#midBlock(text);
+    if (blocks === 0) return idMayStart ? this.feed(text) : this.#keepLastLine(text, lastBreak);
     this.value = idFromEvents;
     this.reset();
     this.#scan(text, tail, false);
   }
 
-  /**
-   * A chunk inside one block (a long event): only an `id` line could matter, so when none
-   * starts here only its unfinished last line is kept.
-   */
-  #midBlock(text: string): void {
-    const lastBreak = text.lastIndexOf('\n');
-    const atLineStart = this.#partial === '' && !this.#skipLine;
-    if (this.#partial !== '' || text.includes('\nid') || (atLineStart && text.startsWith('id'))) {
-      return this.feed(text);
-    }
+  /** Every complete line of `text` is known not to matter: keep only its unfinished last line. */
+  #keepLastLine(text: string, lastBreak: number): void {
+    this.#partial = '';
     this.#skipLine = false;
     this.#remember(text, lastBreak + 1);
   }
+
   /** Watches every line of `text`. */
   feed(text: string): void {
     const start = this.#afterCR && text.charCodeAt(0) === LF ? 1 : 0;
@@ -65,10 +63,10 @@ export class LastEventIdTracker {
   }
 
   /** How many blank lines `text` (LF line ends only) has, and where the block after the last one starts. */
-  #blockEnds(text: string): { blocks: number; tail: number } {
+  #blockEnds(text: string, atLineStart: boolean): { blocks: number; tail: number } {
     let blocks = 0;
     let tail = -1;
-    if (this.#partial === '' && !this.#skipLine && text.charCodeAt(0) === LF) {
+    if (atLineStart && text.charCodeAt(0) === LF) {
       blocks = 1;
       tail = 1;
     }
