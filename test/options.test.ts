@@ -333,3 +333,15 @@ test('calls a custom fetch as a plain function, as a browser fetch requires', as
   await done;
   expect(receivers).toEqual([undefined]);
 });
+
+test('a headers function that throws rejects the call with its error, sending nothing', async () => {
+  const refreshFailed = new Error('token refresh failed');
+  await expect(
+    fetchEventSource(TEST_URL, {
+      headers: () => {
+        throw refreshFailed;
+      },
+    }),
+  ).rejects.toBe(refreshFailed);
+  expect(api.requests).toHaveLength(0);
+});
