@@ -124,7 +124,8 @@ describe('a GET stream (pauses while hidden by default)', () => {
 
 describe('a POST stream', () => {
   test('stays open through a hide and a show by default', async () => {
-    const { calls, controller, done } = start({ method: 'POST', body: 'paid prompt' });
+    const { fetch, bodies } = watchBodies();
+    const { calls, controller, done } = start({ method: 'POST', body: 'paid prompt', fetch });
     const stream = await api.stream(0);
     stream.push('data: a\n\n');
     await settle();
@@ -136,7 +137,7 @@ describe('a POST stream', () => {
     await settle();
     expect(calls.messages).toEqual(['a', 'b', 'c']);
     expect(api.requests).toHaveLength(1);
-    expect(stream.cancelled).toBe(false);
+    expect(bodies[0]?.cancelled).toBe(false);
     controller.abort();
     await done;
   });
