@@ -108,8 +108,8 @@ export function status(code: number, init: { headers?: HeadersInit; json?: unkno
 export const networkError: Reply = () => HttpResponse.error();
 
 /**
- * Wraps a `fetch` so a test can see whether the client cancelled each response body. (msw hands
- * the client a copy of the mocked body, so a cancel never reaches the stream a test writes to.)
+ * Wraps a `fetch` so a test can see whether the client cancelled each response body. (Through msw,
+ * a cancel was never seen on the stream a test writes to, so this watches the client's side.)
  */
 export function watchBodies(inner: typeof fetch = (...args) => globalThis.fetch(...args)) {
   const bodies: Array<{ cancelled: boolean }> = [];
