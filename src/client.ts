@@ -32,7 +32,20 @@ export interface Consumer {
   afterChunk?: (() => Promise<void>) | undefined;
 }
 
-/** Streams events from `input` until the stream is complete, fails fatally, or `signal` aborts. */
+/**
+ * Streams Server-Sent Events from `input` with `fetch`: resolves when the stream is complete
+ * (or `signal` aborts, or a 204 says there is nothing), reconnects with backoff and
+ * `Last-Event-ID` on failures worth retrying, and rejects with a typed error on the rest
+ * (see the policy table in the README).
+ *
+ * @example
+ * await fetchEventSource('/api/chat', {
+ *   method: 'POST',
+ *   headers: () => ({ Authorization: `Bearer ${getToken()}` }),
+ *   body: JSON.stringify({ prompt }),
+ *   onmessage: (message) => render(message.data),
+ * });
+ */
 export async function fetchEventSource(input: RequestInfo | URL, init?: FetchEventSourceInit): Promise<void> {
   const options = normalizeOptions(init);
   const { onmessage } = options;

@@ -13,6 +13,12 @@ export type FetchEventsInit = Omit<FetchEventSourceInit, 'onmessage'>;
  * Pull-based: the events of one chunk are handed out without a read in between, and the
  * next chunk is read only once the loop has taken them all, so a slow consumer holds the
  * body (and, through the socket, the server) instead of buffering it.
+ *
+ * @example
+ * for await (const message of fetchEvents(url, { method: 'POST', headers, body })) {
+ *   if (message.data === '[DONE]') break;
+ *   process.stdout.write(JSON.parse(message.data).token);
+ * }
  */
 export function fetchEvents(
   input: RequestInfo | URL,
