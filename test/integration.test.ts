@@ -138,14 +138,15 @@ test('keep-alive comments dispatch nothing and keep an idle timeout from firing'
     let pings = 0;
     const timer = setInterval(() => {
       pings += 1;
-      if (pings < 8) return void response.write(': ping\n\n');
+      if (pings < 16) return void response.write(': ping\n\n');
       clearInterval(timer);
       response.end(event(1));
-    }, 40);
+    }, 50);
     request.on('close', () => clearInterval(timer));
   });
   const data: string[] = [];
-  await fetchEventSource(url, { idleTimeout: 200, onmessage: (m) => void data.push(m.data) });
+  // 800 ms of nothing but comments, twice the idle timeout: only the comments keep it alive.
+  await fetchEventSource(url, { idleTimeout: 400, onmessage: (m) => void data.push(m.data) });
   expect(data).toEqual(['{"n":1,"text":"événement 1"}']);
   expect(requests).toBe(1);
 });
