@@ -70,7 +70,7 @@ test('tutorial code written for the native EventSource runs unchanged', async ()
   // The tutorial ends here.
 
   const stream = await api.stream(0);
-  stream.push('id: 1\ndata: {"text":"hello"}\n\n');
+  stream.push('event: message\nid: 1\ndata: {"text":"hello"}\n\n');
   stream.push('event: info\ndata: {"text":"fyi"}\n\n');
   stream.push('event: warning\nid: 2\ndata: {"level":"high"}\n\n');
   stream.push('data: {"text":"bye"}\n\nevent: done\ndata: {}\n\ndata: {"text":"after close"}\n\n');
