@@ -1,7 +1,7 @@
 import { describe, expect, test, vi } from 'vitest';
 import { EventTooLargeError, fetchEvents, HttpError, type EventSourceMessage } from '../src/index.js';
 import { status, TEST_URL, watchBodies } from './helpers/event-server.js';
-import { settle, useEventServer, useFakeClock } from './helpers/setup.js';
+import { countingSignal, settle, useEventServer, useFakeClock } from './helpers/setup.js';
 
 const api = useEventServer();
 
@@ -138,4 +138,14 @@ describe('fetchEvents', () => {
     expect(reads).toBe(readsAfterFirst + 1);
     await events.return?.();
   });
+});
+
+test("leaving the loop removes the listener it put on the caller's signal", async () => {
+  const { signal, listeners } = countingSignal();
+  const loop = (async () => {
+    for await (const _ of fetchEvents(TEST_URL, { signal })) break;
+  })();
+  (await api.stream(0)).push('data: a\n\n');
+  await loop;
+  expect(listeners()).toBe(0);
 });

@@ -11,7 +11,7 @@ import {
   type RetryInfo,
 } from '../src/index.js';
 import { networkError, status, TEST_URL, watchBodies } from './helpers/event-server.js';
-import { settle, useEventServer, useFakeClock } from './helpers/setup.js';
+import { countingSignal, settle, useEventServer, useFakeClock } from './helpers/setup.js';
 
 const api = useEventServer();
 
@@ -299,23 +299,6 @@ describe('onerror decides', () => {
 });
 
 describe('abort', () => {
-  function countingSignal() {
-    const controller = new AbortController();
-    let listeners = 0;
-    const { signal } = controller;
-    const add = signal.addEventListener.bind(signal);
-    const remove = signal.removeEventListener.bind(signal);
-    signal.addEventListener = ((...args: Parameters<typeof add>) => {
-      listeners += 1;
-      add(...args);
-    }) as typeof add;
-    signal.removeEventListener = ((...args: Parameters<typeof remove>) => {
-      listeners -= 1;
-      remove(...args);
-    }) as typeof remove;
-    return { controller, signal, listeners: () => listeners };
-  }
-
   test('an aborted signal before the call sends no request and resolves', async () => {
     const controller = new AbortController();
     controller.abort();
