@@ -32,8 +32,8 @@ export async function buildAttempt(
   const isRequest = typeof Request !== 'undefined' && input instanceof Request;
   const headers = new Headers();
   const own = typeof options.headers === 'function' ? await options.headers(context) : options.headers;
-  // Copied pair by pair: `new Headers(request.headers)` can come out empty when a fetch
-  // mock patched the Request class (seen with msw 2).
+  // Copied pair by pair: with msw 2 installed, `new Headers(request.headers)` lost a
+  // Request's own headers in our tests.
   for (const source of [isRequest ? input.headers : undefined, new Headers(own)]) {
     source?.forEach((value, name) => headers.set(name, value));
   }
