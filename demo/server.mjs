@@ -64,8 +64,6 @@ export async function startDemoServer({ port = 8787, host = '127.0.0.1', log = c
       sendJson(response, 200, { ...faults });
     },
 
-    'GET /api/requests': (request, response) => sendJson(response, 200, requests),
-
     'POST /api/chat': async (request, response) => {
       const body = await readBody(request);
       const auth = /^Bearer (.+)$/.exec(request.headers.authorization ?? '');
@@ -81,7 +79,7 @@ export async function startDemoServer({ port = 8787, host = '127.0.0.1', log = c
         return sendJson(response, 503, { error: 'overloaded, try again shortly' }, { 'retry-after': '2' });
       }
       const { prompt = '' } = JSON.parse(body || '{}');
-      const tokens_ = tokenize(answerFor(prompt));
+      const answerTokens = tokenize(answerFor(prompt));
       // Last-Event-ID is the index of the last token the client has: resume right after it.
       const from = Number(request.headers['last-event-id'] ?? -1) + 1;
       record(request, 200);
@@ -98,9 +96,9 @@ export async function startDemoServer({ port = 8787, host = '127.0.0.1', log = c
       });
       // A short "thinking" pause with keep-alive comments, as LLM APIs do before the first token.
       await pause(faults.slow ? 900 : 300, () => !stopped && response.write(': ping\n\n'));
-      while (!stopped && next < tokens_.length) {
+      while (!stopped && next < answerTokens.length) {
         if (next === dropAfter) return void request.socket.destroy();
-        response.write(`id: ${next}\ndata: ${JSON.stringify({ token: tokens_[next] })}\n\n`);
+        response.write(`id: ${next}\ndata: ${JSON.stringify({ token: answerTokens[next] })}\n\n`);
         next += 1;
         await sleep(faults.slow ? 220 : 35);
       }

@@ -11,7 +11,8 @@ export function requestLabel(input: RequestInfo | URL, options: NormalizedOption
 /** Throws up front what fetch would refuse on every attempt, so it is not retried. */
 export function assertSendable(input: RequestInfo | URL, label: RequestLabel, options: NormalizedOptions): void {
   const href = hrefOf(input);
-  if (URL.canParse(href) && (new URL(href).username !== '' || new URL(href).password !== '')) {
+  const url = URL.canParse(href) ? new URL(href) : undefined;
+  if (url && (url.username !== '' || url.password !== '')) {
     throw new TypeError(`fetch refuses a URL with credentials (${label.url}); send them in an Authorization header`);
   }
   if (options.request.body != null && (label.method === 'GET' || label.method === 'HEAD')) {
