@@ -13,15 +13,17 @@ const bodies = {
   small: Array.from({ length: 200_000 }, (_, i) => small(i)).join('') + 'event: end\ndata: end\n\n',
   large: `data: ${'x'.repeat(256 * 1024)}\n\n`.repeat(200) + 'event: end\ndata: end\n\n',
 };
-const page = `<!doctype html><script type="importmap">{"imports":{"fetch-eventsource":"/lib/index.js","eventsource-parser":"/lib/parser.js"}}</script>`;
+const page = `<!doctype html><script type="importmap">{"imports":{"fetch-eventsource":"/lib/index.js","eventsource-parser":"/lib/parser/index.js"}}</script>`;
 
 const server = createServer(async (request, response) => {
   const url = new URL(request.url, 'http://bench');
   const send = (type, body) => response.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' }).end(body);
   if (url.pathname === '/') return send('text/html', page);
   if (url.pathname === '/lib/index.js') return send('text/javascript', await readFile(`${root}dist/index.js`));
-  if (url.pathname === '/lib/parser.js') {
-    return send('text/javascript', await readFile(`${root}node_modules/eventsource-parser/dist/index.js`));
+  // eventsource-parser 4 is three ES modules that import each other by relative path.
+  const parserModule = /^\/lib\/parser\/(index|parse|errors)\.js$/.exec(url.pathname)?.[1];
+  if (parserModule) {
+    return send('text/javascript', await readFile(`${root}node_modules/eventsource-parser/dist/${parserModule}.js`));
   }
   if (url.pathname === '/stream') return send('text/event-stream', bodies[url.searchParams.get('kind')]);
   if (url.pathname === '/latency') {

@@ -41,8 +41,13 @@ export async function startDemoServer({ port = 8787, host = '127.0.0.1', log = c
     'GET /': (request, response) => send(response, 200, 'text/html; charset=utf-8', page.html),
     'GET /app.js': (request, response) => send(response, 200, 'text/javascript; charset=utf-8', page.js),
     'GET /lib/index.js': (request, response) => sendFile(response, `${root}dist/index.js`),
-    'GET /lib/eventsource-parser.js': (request, response) =>
-      sendFile(response, `${root}node_modules/eventsource-parser/dist/index.js`),
+    // eventsource-parser 4 is three ES modules that import each other by relative path.
+    ...Object.fromEntries(
+      ['index', 'parse', 'errors'].map((name) => [
+        `GET /lib/eventsource-parser/${name}.js`,
+        (request, response) => sendFile(response, `${root}node_modules/eventsource-parser/dist/${name}.js`),
+      ]),
+    ),
 
     'POST /api/token': (request, response) => {
       const token = randomUUID();

@@ -6,7 +6,6 @@ import {
   NetworkError,
   RetryLimitError,
 } from './errors.js';
-import { LastEventIdTracker } from './last-event-id.js';
 import type { EventSourceMessage, FetchEventSourceInit, NormalizedOptions } from './options.js';
 import { normalizeOptions } from './options.js';
 import { assertSendable, buildAttempt, requestLabel } from './request.js';
@@ -67,7 +66,8 @@ export async function run(input: RequestInfo | URL, options: NormalizedOptions, 
   const stop = () => stopped.abort();
   callerSignal?.addEventListener('abort', stop);
   const page = watchPage(pausesWhenHidden(options.openWhenHidden, request.method));
-  const lastEventId = new LastEventIdTracker(options.lastEventId);
+  // https://html.spec.whatwg.org/multipage/server-sent-events.html#concept-event-stream-last-event-id
+  let lastEventId = options.lastEventId;
   let serverRetry: number | undefined;
   let failures = 0;
   let attempt = 0;
@@ -91,12 +91,7 @@ export async function run(input: RequestInfo | URL, options: NormalizedOptions, 
       return { kind: 'failed', error: controller.signal.reason, fatal: false };
     };
     try {
-      const [fetchInput, fetchInit] = await buildAttempt(
-        input,
-        options,
-        { attempt, lastEventId: lastEventId.value },
-        controller.signal,
-      );
+      const [fetchInput, fetchInit] = await buildAttempt(input, options, { attempt, lastEventId }, controller.signal);
       let response: Response;
       try {
         const { fetch } = options;
@@ -127,6 +122,7 @@ export async function run(input: RequestInfo | URL, options: NormalizedOptions, 
           signal: controller.signal,
           maxEventSize: options.maxEventSize,
           lastEventId,
+          onId: (id) => (lastEventId = id),
           onMessage: consumer.onMessage,
           onRetry: (ms) => (serverRetry = ms),
           onBytes: idle.touch,

@@ -1,7 +1,14 @@
 import { createParser, type ParseError } from 'eventsource-parser';
 import { EventTooLargeError, NetworkError, type RequestLabel } from './errors.js';
-import type { LastEventIdTracker } from './last-event-id.js';
 import type { EventSourceMessage } from './options.js';
+
+/**
+ * The parser counts a pending line with its field name (`event: ` is the longest, 7 chars) on top of
+ * the event's data, while our limit counts the event's data, id and type only. With this slack the
+ * parser trips only for a block that our own check in `onEvent` would refuse too, so an event is
+ * refused (or not) the same way however the stream was chunked.
+ */
+const LONGEST_FIELD_PREFIX = 'event: '.length;
 
 export interface StreamReader {
   body: ReadableStream<Uint8Array>;
@@ -9,8 +16,11 @@ export interface StreamReader {
   /** Aborting it cancels the body reader, whatever the `fetch` that made the body does with signals. */
   signal: AbortSignal;
   maxEventSize: number;
-  lastEventId: LastEventIdTracker;
-  /** `lastEventId` is the spec's last event ID string as of this event (see `Consumer`). */
+  /** The spec's last event ID string when the stream starts. */
+  lastEventId: string;
+  /** A blank line committed `id`: the spec's last event ID string is now `id`. */
+  onId: (id: string) => void;
+  /** `lastEventId` is the spec's last event ID string as of this event (`MessageEvent.lastEventId`). */
   onMessage: (message: EventSourceMessage, lastEventId: string) => void;
   onRetry: (ms: number) => void;
   /** Called for every chunk received (the idle watchdog). */
@@ -25,25 +35,32 @@ export interface StreamReader {
  * connection drops, `EventTooLargeError` on an oversized event, or whatever `onMessage` threw.
  */
 export async function readEventStream(options: StreamReader): Promise<void> {
-  const { signal, onMessage, lastEventId } = options;
+  const { signal, onMessage, onId, maxEventSize, request } = options;
+  let lastEventId = options.lastEventId;
   let retry: number | undefined;
-  // The last event ID as of each event: the tracker's value when the chunk began, moved by the
-  // ids of the events in it. (An id in a data-less block earlier in the same chunk is missed
-  // here; the tracker, which the reconnect uses, never misses it.)
-  let currentId = lastEventId.value;
-  let dispatched = 0;
+  // A handler may abort mid-chunk (the `[DONE]` pattern): nothing after that is delivered, and
+  // no later id is committed, so a resume asks again for exactly what was not delivered.
+  // (A flag, not `signal.aborted`: that getter costs a fifth of the throughput here.)
   let stopped = signal.aborted;
   const parser = createParser({
-    maxBufferSize: options.maxEventSize,
-    onEvent(event) {
-      dispatched += 1;
-      // A handler may abort mid-chunk (the `[DONE]` pattern): deliver nothing after that.
-      // (A flag, not `signal.aborted`: that getter costs a fifth of the throughput here.)
+    maxBufferSize: maxEventSize + LONGEST_FIELD_PREFIX,
+    // https://html.spec.whatwg.org/multipage/server-sent-events.html#dispatchMessage (step 1):
+    // a blank line sets the last event ID string to the id buffer, whether the block had data or not.
+    onId(id) {
       if (stopped) return;
-      if (event.id !== undefined) currentId = event.id;
-      const message = { id: event.id ?? '', event: event.event ?? 'message', data: event.data, retry };
+      if (id.length > maxEventSize) throw new EventTooLargeError(maxEventSize, request);
+      lastEventId = id;
+      onId(id);
+    },
+    onEvent(event) {
+      if (stopped) return;
+      const { id, event: type, data } = event;
+      if (data.length + (id === undefined ? 0 : id.length) + (type === undefined ? 0 : type.length) > maxEventSize) {
+        throw new EventTooLargeError(maxEventSize, request);
+      }
+      const message = { id: id ?? '', event: type ?? 'message', data, retry };
       retry = undefined;
-      onMessage(message, currentId);
+      onMessage(message, lastEventId);
     },
     onRetry(ms) {
       retry = ms;
@@ -51,18 +68,14 @@ export async function readEventStream(options: StreamReader): Promise<void> {
     },
     onError(error: ParseError) {
       // Unknown fields and non-numeric `retry` are ignored, as the spec says; only the size limit stops us.
-      if (error.type === 'max-buffer-size-exceeded') {
-        throw new EventTooLargeError(options.maxEventSize, options.request);
-      }
+      if (error.type === 'max-buffer-size-exceeded') throw new EventTooLargeError(maxEventSize, request);
     },
   });
   // https://html.spec.whatwg.org/multipage/server-sent-events.html#parsing-an-event-stream:
-  // the stream is UTF-8 and one leading BOM is dropped. We drop it ourselves because Node 24's
-  // TextDecoder drops a second BOM too when the first is split across chunks.
+  // the stream is UTF-8 and one leading BOM is dropped. The parser drops it; the decoder must
+  // keep every BOM (Node 24's drops a second one too when the first is split across chunks).
   const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
-  let atStart = true;
   const reader = options.body.getReader();
-  let endsWithCR = false;
   const cancel = () => {
     stopped = true;
     reader.cancel(signal.reason).catch(() => {});
@@ -76,43 +89,24 @@ export async function readEventStream(options: StreamReader): Promise<void> {
         chunk = await reader.read();
       } catch (error) {
         if (signal.aborted) return;
-        throw new NetworkError('read', options.request, error);
+        throw new NetworkError('read', request, error);
       }
       if (signal.aborted) return;
       if (chunk.done) break;
       options.onBytes();
-      let text = decoder.decode(chunk.value, { stream: true });
-      if (atStart && text !== '') {
-        atStart = false;
-        if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-      }
-      if (text !== '') endsWithCR = text.charCodeAt(text.length - 1) === 13;
-      currentId = lastEventId.value;
-      const dispatchedBefore = dispatched;
-      parser.feed(text);
-      // Stopped mid-chunk (a handler paused or aborted): what was not delivered must be asked
-      // for again, so the id to resume from is the last delivered one, not the chunk's last.
-      if (stopped) lastEventId.value = currentId;
-      else lastEventId.afterParse(text, dispatched - dispatchedBefore, currentId);
+      parser.feed(decoder.decode(chunk.value, { stream: true }));
       if (options.afterChunk) {
         await options.afterChunk();
         // Time spent waiting for a slow consumer is not the server being idle.
         options.onBytes();
       }
     }
-    // Flushing yields '' or U+FFFD for a truncated UTF-8 sequence.
-    const rest = decoder.decode();
-    if (rest !== '') endsWithCR = false;
-    lastEventId.feed(rest);
-    parser.feed(rest);
-    // The parser holds back a final CR in case an LF follows; at the end nothing will, so
-    // complete it (CR LF is one line break, so this adds no line of its own).
-    if (endsWithCR) parser.feed('\n');
-    // An event still incomplete at the end of the stream is dropped (the spec's "once the end
-    // of the file is reached, any pending data must be discarded"), and its id never counts.
+    // Flushing yields '' or U+FFFD for a truncated UTF-8 sequence. An event still incomplete at
+    // the end is dropped (the spec's "once the end of the file is reached, any pending data must
+    // be discarded"), and its id never counts.
+    parser.feed(decoder.decode());
   } finally {
     signal.removeEventListener('abort', cancel);
-    lastEventId.reset();
     // Frees the connection when we stop early (a handler threw, an oversized event); a no-op after the end.
     reader.cancel().catch(() => {});
   }

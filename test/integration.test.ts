@@ -67,26 +67,52 @@ test('a non-ASCII id goes back as its UTF-8 bytes in Last-Event-ID', async () =>
   expect(seenIds).toEqual([undefined, 'café-😀']);
 });
 
-test('1,000 events cut 20 times at random points: every id arrives exactly once, in order', async () => {
-  const total = 1000;
-  const random = seeded(20261122);
-  let cutsLeft = 20;
-  const { url } = await serve((request, response) => {
-    openStream(response);
-    const text = Array.from({ length: total - resumeFrom(request) + 1 }, (_, i) => event(resumeFrom(request) + i)).join(
-      '',
-    );
-    if (cutsLeft === 0) return response.end(text);
-    cutsLeft -= 1;
-    // Cut anywhere, mid-line and mid-character included: the bytes up to it, then the socket dies.
-    const bytes = Buffer.from(text);
-    const cut = Math.floor(random() * Math.min(bytes.length, 8000));
-    response.write(bytes.subarray(0, cut), () => setTimeout(() => request.socket.destroy(), 5));
+describe.each([
+  ['LF', '\n'],
+  ['CRLF', '\r\n'],
+  ['CR-only', '\r'],
+])('1,000 events on %s line ends, cut 20 times', (_name, eol) => {
+  const lined = (id: number) => event(id).replaceAll('\n', eol);
+  test('after complete events and inside them: every id arrives exactly once, in order', async () => {
+    const total = 1000;
+    const random = seeded(20261122);
+    let cuts = 0;
+    const { url } = await serve((request, response) => {
+      openStream(response);
+      const from = resumeFrom(request);
+      const events = Array.from({ length: total - from + 1 }, (_, i) => lined(from + i));
+      if (cuts === 20) return response.end(events.join(''));
+      cuts += 1;
+      // Even cuts fall right after a complete event (its last line end written), odd ones anywhere,
+      // mid-line and mid-character included: the bytes up to the cut, then the socket dies.
+      const bytes = Buffer.from(events.join(''));
+      const whole = Math.floor(random() * Math.min(events.length, 60));
+      const cut =
+        cuts % 2 === 0
+          ? Buffer.byteLength(events.slice(0, whole).join(''))
+          : Math.floor(random() * Math.min(bytes.length, 8000));
+      response.write(bytes.subarray(0, cut), () => setTimeout(() => request.socket.destroy(), 5));
+    });
+    const ids: number[] = [];
+    for await (const message of fetchEvents(url, fast)) ids.push(Number(message.id));
+    expect(cuts).toBe(20);
+    expect(ids).toEqual(Array.from({ length: total }, (_, i) => i + 1));
   });
-  const ids: number[] = [];
-  for await (const message of fetchEvents(url, fast)) ids.push(Number(message.id));
-  expect(cutsLeft).toBe(0);
-  expect(ids).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+});
+
+test('an event ended by a CR at the end of a chunk is delivered before the server writes again', async () => {
+  let wroteMore = false;
+  const { url } = await serve((_request, response) => {
+    openStream(response);
+    response.write('data: a\r\r');
+    setTimeout(() => {
+      wroteMore = true;
+      response.end('data: b\r\r');
+    }, 1500);
+  });
+  const seen: string[] = [];
+  await fetchEventSource(url, { onmessage: (m) => void seen.push(`${m.data} ${wroteMore ? 'late' : 'at once'}`) });
+  expect(seen).toEqual(['a at once', 'b late']);
 });
 
 describe('redirects', () => {

@@ -28,11 +28,23 @@ describe('maxEventSize', () => {
     expect(api.requests).toHaveLength(1);
   });
 
-  test('stops a giant line that never ends', async () => {
+  test('stops a giant id line that never ends', async () => {
     const done = fetchEventSource(TEST_URL, { maxEventSize: 4096 });
     const stream = await api.stream(0);
+    stream.push('id: ');
     for (let i = 0; i < 10; i++) stream.push('y'.repeat(1000));
     await expect(done).rejects.toBeInstanceOf(EventTooLargeError);
+  });
+
+  test('skips a giant line of no field without holding it, and delivers the event after it', async () => {
+    const data: string[] = [];
+    const done = fetchEventSource(TEST_URL, { maxEventSize: 4096, onmessage: (m) => void data.push(m.data) });
+    const stream = await api.stream(0);
+    for (let i = 0; i < 10; i++) stream.push('y'.repeat(1000));
+    stream.push('\ndata: after\n\n');
+    stream.end();
+    await done;
+    expect(data).toEqual(['after']);
   });
 
   test('lets a 5 MiB event through with the default', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import type { EventSourceMessage } from '../src/index.js';
-import { chunkings, receive } from './helpers/chunks.js';
+import { chunkings, receive, receiveIterated, receiveWithEventSource } from './helpers/chunks.js';
 
 /** A message as the test writes it: only the fields that differ from the defaults. */
 function message(data: string, fields: Partial<EventSourceMessage> = {}): EventSourceMessage {
@@ -114,13 +114,85 @@ const cases: Array<[string, string, EventSourceMessage[], string | null]> = [
   ],
   ['a data-less block resets type but keeps its id', 'event: x\nid: 4\n\ndata: a\n\n', [message('a')], '4'],
   ['an id line split like "i" "d:" still counts', 'id: 12\n\n', [], '12'],
+  [
+    'ids from data-less blocks and "id" alone, over mixed line ends',
+    'id: 5\r\n\r\ndata: a\r\n\r\nid: 6\ndata: b\n\nid\n\ndata: c\n\n',
+    [message('a'), message('b', { id: '6' }), message('c')],
+    null,
+  ],
+  ['a CR-only stream commits ids like any other', 'id: 1\rdata: a\r\rid: 2\r\r', [message('a', { id: '1' })], '2'],
 ];
 
 describe.each(cases)('%s', (_rule, stream, events, lastEventId) => {
   test('as one chunk, at every split point and one byte at a time', async () => {
     for (const chunks of chunkings(stream)) {
       const cutAt = chunks.length === 2 ? chunks[0]!.length : chunks.length === 1 ? 'none' : 'every byte';
-      expect(await receive(chunks), `cut at ${cutAt}`).toEqual({ messages: events, lastEventId });
+      expect(await receive(chunks), `cut at ${cutAt}`).toEqual({ messages: events, outcome: 'resolved', lastEventId });
     }
+  });
+});
+
+describe('MessageEvent.lastEventId is the last event ID string as of each event, at every chunking', () => {
+  test.each([
+    [
+      'ids from data-less blocks and "id" alone',
+      'id: 5\r\n\r\ndata: a\r\n\r\nid: 6\ndata: b\n\nid\n\ndata: c\n\n',
+      [
+        ['message', 'a', '5'],
+        ['message', 'b', '6'],
+        ['message', 'c', ''],
+      ],
+      null,
+    ],
+    [
+      'an id outlives its block until another replaces it',
+      'id: 1\rdata: a\r\rdata: b\r\rid: 2\r\r',
+      [
+        ['message', 'a', '1'],
+        ['message', 'b', '1'],
+      ],
+      '2',
+    ],
+  ])('%s', async (_rule, stream, events, lastEventId) => {
+    for (const chunks of chunkings(stream)) {
+      const cutAt = chunks.length === 2 ? chunks[0]!.length : chunks.length === 1 ? 'none' : 'every byte';
+      const result = await receiveWithEventSource(chunks);
+      expect(result, `cut at ${cutAt}`).toEqual({ events, outcome: 'closed', lastEventId });
+    }
+  });
+});
+
+describe('maxEventSize does not depend on chunking', () => {
+  const big = `data: ${'x'.repeat(1500)}\n\n`;
+  const stream = `data: small\n\n${big}data: after\n\n`;
+  const ways = [
+    ['one chunk', [stream]],
+    ['the big event whole in the last chunk', [`data: small\n\n`, `${big}data: after\n\n`]],
+    ['most of it in the last chunk', [`data: small\n\ndata: xx`, stream.slice(`data: small\n\ndata: xx`.length)]],
+    ['in 100-byte chunks', stream.match(/[^]{1,100}/g)!],
+  ] as const;
+  const encode = (parts: readonly string[]) => parts.map((part) => new TextEncoder().encode(part));
+
+  test.each(ways)('%s: fetchEventSource delivers the event before and refuses the big one', async (_how, parts) => {
+    expect(await receive(encode(parts), { maxEventSize: 1024 })).toEqual({
+      messages: [message('small')],
+      outcome: 'EventTooLargeError',
+      lastEventId: null,
+    });
+  });
+
+  test.each(ways)('%s: so does fetchEvents', async (_how, parts) => {
+    expect(await receiveIterated(encode(parts), { maxEventSize: 1024 })).toEqual({
+      messages: [message('small')],
+      outcome: 'EventTooLargeError',
+    });
+  });
+
+  test.each(ways)('%s: so does EventSource', async (_how, parts) => {
+    expect(await receiveWithEventSource(encode(parts), ['message'], 1024)).toEqual({
+      events: [['message', 'small', '']],
+      outcome: 'EventTooLargeError',
+      lastEventId: null,
+    });
   });
 });

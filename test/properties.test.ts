@@ -6,7 +6,7 @@ import {
   isFetchEventSourceError,
   type EventSourceMessage,
 } from '../src/index.js';
-import { receive } from './helpers/chunks.js';
+import { receive, receiveIterated, receiveWithEventSource } from './helpers/chunks.js';
 
 interface SentEvent {
   id: string | undefined;
@@ -55,7 +55,90 @@ function cut(bytes: Uint8Array, points: number[]): Uint8Array[] {
   return chunks;
 }
 
+/**
+ * A block of the stream: `id` undefined writes no id line, `''` writes `id` with no colon (which sets
+ * the id to ""); a block with `data` undefined dispatches nothing but still commits its id.
+ */
+interface Block {
+  id: string | undefined;
+  event: 'message' | 'add';
+  data: string | undefined;
+}
+
+const block = fc.record({
+  id: fc.option(fc.oneof(fc.constant(''), field), { nil: undefined }),
+  event: fc.constantFrom<Block['event']>('message', 'add'),
+  // Sizes around the limit the property sets (maxEventSize 40).
+  data: fc.option(
+    fc
+      .oneof(fc.string({ maxLength: 8 }), fc.string({ minLength: 30, maxLength: 45 }))
+      .map((v) => v.replace(/[\r\n]/g, '.')),
+    { nil: undefined },
+  ),
+});
+const MAX_EVENT_SIZE = 40;
+
+function writeBlocks(blocks: Block[], eol: string): string {
+  return blocks
+    .map(({ id, event, data }) => {
+      const idLine = id === undefined ? '' : id === '' ? `id${eol}` : `id: ${id}${eol}`;
+      const dataLine = data === undefined ? '' : `event: ${event}${eol}data: ${data}${eol}`;
+      return `${idLine}${dataLine}${eol}`;
+    })
+    .join('');
+}
+
+/** The spec's model of `blocks`: what is delivered, with each event's last event ID, and how the stream ends. */
+function model(blocks: Block[]) {
+  let lastEventId = '';
+  const events: Array<[string, string, string]> = [];
+  const messages: EventSourceMessage[] = [];
+  for (const { id, event, data } of blocks) {
+    const size = (id ?? '').length + (data === undefined ? 0 : data.length + event.length);
+    if (size > MAX_EVENT_SIZE) return { events, messages, lastEventId, tooLarge: true };
+    if (id !== undefined) lastEventId = id;
+    if (data === undefined) continue;
+    events.push([event, data, lastEventId]);
+    messages.push({ id: id ?? '', event, data, retry: undefined });
+  }
+  return { events, messages, lastEventId, tooLarge: false };
+}
+
+/** fetch trims a header value's leading and trailing spaces and tabs (HTTP's rule); "" sends no header. */
+const asHeader = (id: string) => (id === '' ? null : id.replace(/^[\t ]+|[\t ]+$/g, ''));
+
 describe('properties', () => {
+  test('data-less id blocks, "id" alone, oversized events, any line ending and chunking: same result everywhere', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(block, { maxLength: 8 }),
+        lineEnd,
+        fc.array(fc.nat(), { maxLength: 12 }),
+        async (blocks, eol, points) => {
+          const chunks = cut(new TextEncoder().encode(writeBlocks(blocks, eol)), points);
+          const expected = model(blocks);
+          const init = { maxEventSize: MAX_EVENT_SIZE };
+          expect(await receive(chunks, init)).toEqual({
+            messages: expected.messages,
+            outcome: expected.tooLarge ? 'EventTooLargeError' : 'resolved',
+            // A fatal error does not reconnect.
+            lastEventId: expected.tooLarge ? null : asHeader(expected.lastEventId),
+          });
+          expect(await receiveIterated(chunks, init)).toEqual({
+            messages: expected.messages,
+            outcome: expected.tooLarge ? 'EventTooLargeError' : 'resolved',
+          });
+          expect(await receiveWithEventSource(chunks, ['message', 'add'], MAX_EVENT_SIZE)).toEqual({
+            events: expected.events,
+            outcome: expected.tooLarge ? 'EventTooLargeError' : 'closed',
+            lastEventId: expected.tooLarge ? null : asHeader(expected.lastEventId),
+          });
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   test('any events, any line ending, any chunking: the events received are the events sent', async () => {
     await fc.assert(
       fc.asyncProperty(
@@ -66,6 +149,7 @@ describe('properties', () => {
           const bytes = new TextEncoder().encode(serialise(events, eol));
           const result = await receive(cut(bytes, points));
           expect(result.messages).toEqual(expected(events));
+          expect(result.outcome).toBe('resolved');
           const lastId = events.findLast((e) => e.id !== undefined)?.id;
           // The spec's last event id: the latest id field of a completed block. "" sends no header,
           // and fetch trims a header value's leading and trailing spaces and tabs (HTTP's rule).

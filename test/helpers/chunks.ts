@@ -1,4 +1,4 @@
-import { fetchEventSource, type EventSourceMessage } from '../../src/index.js';
+import { EventSource, fetchEventSource, fetchEvents, type EventSourceMessage } from '../../src/index.js';
 
 const encoder = new TextEncoder();
 
@@ -30,21 +30,70 @@ export function fetchChunks(chunks: Uint8Array[]) {
   return { fetch, requests };
 }
 
+/** The `Last-Event-ID` a recorded request sent, decoded from its UTF-8 bytes (one per char); null for none. */
+function sentLastEventId(headers: Headers | undefined): string | null {
+  const header = headers?.get('last-event-id');
+  return header == null ? null : new TextDecoder().decode(Uint8Array.from(header, (c) => c.charCodeAt(0)));
+}
+
+/** How a run ended: `'resolved'`, or the error's name. */
+function outcomeOf(error: unknown): string {
+  return error instanceof Error ? error.name : String(error);
+}
+
 /**
- * Streams `chunks` through the client, lets it reconnect once after the clean end,
- * and reports the events and the `Last-Event-ID` that reconnect sent (null for none).
+ * Streams `chunks` through `fetchEventSource`, lets it reconnect once after the clean end,
+ * and reports the events, how it ended and the `Last-Event-ID` that reconnect sent (null for none).
  */
-export async function receive(chunks: Uint8Array[]) {
+export async function receive(chunks: Uint8Array[], init: { maxEventSize?: number } = {}) {
   const messages: EventSourceMessage[] = [];
   const { fetch, requests } = fetchChunks(chunks);
-  await fetchEventSource('https://example.test/events', {
+  const outcome = await fetchEventSource('https://example.test/events', {
+    ...init,
     fetch,
     reconnectOnClose: true,
     retry: { initialDelay: 0, jitter: 0 },
     onmessage: (message) => void messages.push(message),
+  }).then(() => 'resolved', outcomeOf);
+  return { messages, outcome, lastEventId: sentLastEventId(requests[1]) };
+}
+
+/** The same through `fetchEvents`: the events, and how the loop ended. */
+export async function receiveIterated(chunks: Uint8Array[], init: { maxEventSize?: number } = {}) {
+  const messages: EventSourceMessage[] = [];
+  const { fetch } = fetchChunks(chunks);
+  let outcome = 'resolved';
+  try {
+    for await (const message of fetchEvents('https://example.test/events', { ...init, fetch })) messages.push(message);
+  } catch (error) {
+    outcome = outcomeOf(error);
+  }
+  return { messages, outcome };
+}
+
+/**
+ * The same through the `EventSource` class, which reconnects after the clean end and closes on the
+ * 204 that answers it: each `MessageEvent` as `[type, data, lastEventId]`, and the reconnect's `Last-Event-ID`.
+ */
+export function receiveWithEventSource(chunks: Uint8Array[], types: string[] = ['message'], maxEventSize?: number) {
+  const { fetch, requests } = fetchChunks(chunks);
+  const source = new EventSource('https://example.test/events', {
+    fetch,
+    retry: { initialDelay: 0, jitter: 0 },
+    ...(maxEventSize === undefined ? {} : { maxEventSize }),
   });
-  const header = requests[1]?.get('last-event-id');
-  // The header carries the id's UTF-8 bytes, one per char.
-  const lastEventId = header == null ? null : new TextDecoder().decode(Uint8Array.from(header, (c) => c.charCodeAt(0)));
-  return { messages, lastEventId };
+  const events: Array<[string, string, string]> = [];
+  for (const type of types) {
+    source.addEventListener(type, (event) => {
+      const { data, lastEventId } = event as MessageEvent<string>;
+      events.push([type, data, lastEventId]);
+    });
+  }
+  return new Promise<{ events: typeof events; outcome: string; lastEventId: string | null }>((resolve) => {
+    source.onerror = (event) => {
+      if (source.readyState !== EventSource.CLOSED) return;
+      const { error } = event;
+      resolve({ events, outcome: error ? outcomeOf(error) : 'closed', lastEventId: sentLastEventId(requests[1]) });
+    };
+  });
 }

@@ -5,13 +5,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { listen } from './helpers/http-server.js';
+import { listen } from '../helpers/http-server.js';
 
 // Packs the package as npm would publish it, installs the tarball into a fresh project, and
 // uses it there: what a user gets, not what the repository has.
 const run = promisify(execFile);
-const root = fileURLToPath(new URL('..', import.meta.url));
-const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const fixtures = fileURLToPath(new URL('../fixtures/', import.meta.url));
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 let project: string;
 let server: Awaited<ReturnType<typeof listen>>;

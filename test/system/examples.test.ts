@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { answerFor } from '../demo/answers.mjs';
-import { startDemoServer, type DemoServer } from '../demo/server.mjs';
+import { answerFor } from '../../demo/answers.mjs';
+import { startDemoServer, type DemoServer } from '../../demo/server.mjs';
 
 // The examples import the built package by its name, as a user would (`npm test` builds it first).
 const run = promisify(execFile);

@@ -2,9 +2,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { expect, test } from 'vitest';
-import { fetchEventSource } from '../src/index.js';
-import { listen } from './helpers/http-server.js';
-import { seeded } from './helpers/random.js';
+import { fetchEventSource } from '../../src/index.js';
+import { listen } from '../helpers/http-server.js';
+import { seeded } from '../helpers/random.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;

