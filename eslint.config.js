@@ -21,6 +21,8 @@ export default tseslint.config(
       // A promise nobody awaits in a reconnect loop is a request nobody can stop.
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
+      // `const { ours, ...forFetch } = init` is how options are split.
+      '@typescript-eslint/no-unused-vars': ['error', { ignoreRestSiblings: true }],
     },
   },
   {

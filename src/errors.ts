@@ -15,7 +15,7 @@ export class FetchEventSourceError extends Error {
 export class HttpError extends FetchEventSourceError {
   override name = 'HttpError' as const;
   readonly status: number;
-  readonly response: Response;
+  declare readonly response: Response;
   /** Milliseconds the server asked us to wait (`Retry-After` on 429/503), if it did. */
   readonly retryAfter: number | undefined;
 
@@ -23,7 +23,7 @@ export class HttpError extends FetchEventSourceError {
     const statusText = response.statusText ? ` ${response.statusText}` : '';
     super(`${response.status}${statusText} from ${request.method} ${request.url}`);
     this.status = response.status;
-    this.response = response;
+    hideResponse(this, response);
     this.retryAfter = retryAfter;
   }
 }
@@ -32,7 +32,7 @@ export class HttpError extends FetchEventSourceError {
 export class ContentTypeError extends FetchEventSourceError {
   override name = 'ContentTypeError' as const;
   readonly contentType: string;
-  readonly response: Response;
+  declare readonly response: Response;
 
   constructor(response: Response, request: RequestLabel) {
     const contentType = response.headers.get('content-type') ?? '';
@@ -40,7 +40,7 @@ export class ContentTypeError extends FetchEventSourceError {
       `expected text/event-stream from ${request.method} ${request.url}, got ${contentType ? `"${contentType}"` : 'no Content-Type'}`,
     );
     this.contentType = contentType;
-    this.response = response;
+    hideResponse(this, response);
   }
 }
 
@@ -89,7 +89,15 @@ export class IdleTimeoutError extends FetchEventSourceError {
   }
 }
 
-/** What an error message says about the request: never its headers or body. */
+/**
+ * `response` is there to read, but not enumerable: logging the error (`util.inspect`, an error
+ * tracker walking its fields) must not print the response's full URL, query and all.
+ */
+function hideResponse(error: Error, response: Response): void {
+  Object.defineProperty(error, 'response', { value: response, enumerable: false });
+}
+
+/** What an error message says about the request: never its headers, body, query or fragment. */
 export interface RequestLabel {
   method: string;
   url: string;

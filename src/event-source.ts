@@ -1,5 +1,6 @@
-import { run } from './client.js';
-import { normalizeOptions, type FetchEventSourceInit } from './options.js';
+import { runStream } from './client.js';
+import { normalizeOptions } from './options.js';
+import type { FetchEventSourceInit } from './types.js';
 
 /** The options of {@link EventSource}: the native `withCredentials` plus this library's request and policy options. */
 export interface EventSourceInit extends Pick<
@@ -65,7 +66,7 @@ export class EventSource extends EventTarget {
     this.addEventListener('error', (event) => this.onerror?.call(this, event));
 
     let origin = new URL(this.url).origin;
-    const options = normalizeOptions({
+    const options = normalizeOptions(this.url, {
       ...rest,
       // Steps 9-10: CORS mode, credentials from withCredentials, no caching.
       mode: 'cors',
@@ -86,7 +87,7 @@ export class EventSource extends EventTarget {
         this.dispatchEvent(errorEvent(error));
       },
     });
-    run(this.url, options, {
+    runStream(options, {
       // "Dispatch the event": a MessageEvent of the `event:` type.
       onMessage: (message, lastEventId) =>
         this.dispatchEvent(new MessageEvent(message.event, { data: message.data, lastEventId, origin })),

@@ -13,4 +13,4 @@ export {
   NetworkError,
   RetryLimitError,
 } from './errors.js';
-export type { EventSourceMessage, FetchEventSourceInit, HeadersContext, RetryInfo, RetryPolicy } from './options.js';
+export type { EventSourceMessage, FetchEventSourceInit, HeadersContext, RetryInfo, RetryPolicy } from './types.js';

@@ -1,6 +1,6 @@
-import { run } from './client.js';
-import type { EventSourceMessage, FetchEventSourceInit } from './options.js';
+import { runStream } from './client.js';
 import { normalizeOptions } from './options.js';
+import type { EventSourceMessage, FetchEventSourceInit } from './types.js';
 
 /** The options of {@link fetchEvents}: those of `fetchEventSource` but `onmessage`. */
 export type FetchEventsInit = Omit<FetchEventSourceInit, 'onmessage'>;
@@ -49,8 +49,8 @@ export function fetchEvents(
   function start(): void {
     if (callerSignal?.aborted) abort();
     callerSignal?.addEventListener('abort', onCallerAbort);
-    const options = normalizeOptions({ ...init, onmessage: undefined, signal: stop.signal });
-    running = run(input, options, {
+    const options = normalizeOptions(input, { ...init, onmessage: undefined, signal: stop.signal });
+    running = runStream(options, {
       onMessage: (message) => void queue.push(message),
       afterChunk: () => {
         if (head === queue.length) return Promise.resolve();

@@ -1,21 +1,27 @@
 import type { RequestLabel } from './errors.js';
-import type { HeadersContext, NormalizedOptions } from './options.js';
+import type { NormalizedOptions } from './options.js';
+import type { HeadersContext } from './types.js';
 
-/** Method and URL for messages; credentials in the URL are left out. */
-export function requestLabel(input: RequestInfo | URL, options: NormalizedOptions): RequestLabel {
-  const isRequest = typeof Request !== 'undefined' && input instanceof Request;
-  const method = (options.request.method ?? (isRequest ? input.method : 'GET')).toUpperCase();
-  return { method, url: withoutCredentials(hrefOf(input)) };
+/**
+ * Method and URL for error messages: the URL's origin and path only. Credentials, the query and
+ * the fragment are left out, since apps that once had only the native `EventSource` put tokens
+ * there (`?token=…`), and messages end up in logs and error trackers.
+ */
+export function requestLabel(input: RequestInfo | URL, method: string | undefined): RequestLabel {
+  const resolved = (method ?? (isRequest(input) ? input.method : 'GET')).toUpperCase();
+  const href = hrefOf(input);
+  const url = URL.canParse(href) ? new URL(href) : undefined;
+  return { method: resolved, url: url ? url.origin + url.pathname : (href.split(/[?#]/, 1)[0] ?? '') };
 }
 
 /** Throws up front what fetch would refuse on every attempt, so it is not retried. */
-export function assertSendable(input: RequestInfo | URL, label: RequestLabel, options: NormalizedOptions): void {
+export function assertSendable(input: RequestInfo | URL, label: RequestLabel, body: BodyInit | null | undefined): void {
   const href = hrefOf(input);
   const url = URL.canParse(href) ? new URL(href) : undefined;
   if (url && (url.username !== '' || url.password !== '')) {
     throw new TypeError(`fetch refuses a URL with credentials (${label.url}); send them in an Authorization header`);
   }
-  if (options.request.body != null && (label.method === 'GET' || label.method === 'HEAD')) {
+  if (body != null && (label.method === 'GET' || label.method === 'HEAD')) {
     throw new TypeError(`a ${label.method} request cannot have a body; set \`method: 'POST'\``);
   }
 }
@@ -24,18 +30,17 @@ export function assertSendable(input: RequestInfo | URL, label: RequestLabel, op
  * The arguments of one attempt's `fetch`. A `Request` input is cloned so its body
  * can be sent again; its headers are the base that `headers` adds to.
  */
-export async function buildAttempt(
-  input: RequestInfo | URL,
-  options: NormalizedOptions,
+export function buildAttempt(
+  options: Pick<NormalizedOptions, 'input' | 'request'>,
+  own: HeadersInit | undefined,
   context: HeadersContext,
   signal: AbortSignal,
-): Promise<[RequestInfo | URL, RequestInit]> {
-  const isRequest = typeof Request !== 'undefined' && input instanceof Request;
+): [RequestInfo | URL, RequestInit] {
+  const { input } = options;
   const headers = new Headers();
-  const own = typeof options.headers === 'function' ? await options.headers(context) : options.headers;
   // Copied pair by pair: with msw 2 installed, `new Headers(request.headers)` lost a
   // Request's own headers in our tests.
-  for (const source of [isRequest ? input.headers : undefined, new Headers(own)]) {
+  for (const source of [isRequest(input) ? input.headers : undefined, new Headers(own)]) {
     source?.forEach((value, name) => headers.set(name, value));
   }
   // https://html.spec.whatwg.org/multipage/server-sent-events.html#dom-eventsource (step 13):
@@ -44,7 +49,7 @@ export async function buildAttempt(
   // https://html.spec.whatwg.org/multipage/server-sent-events.html#reestablish-the-connection
   // (step 5.4): a non-empty last event ID string is sent as `Last-Event-ID`.
   if (context.lastEventId !== '') headers.set('last-event-id', utf8ByteString(context.lastEventId));
-  return [isRequest ? input.clone() : input, { ...options.request, headers, signal }];
+  return [isRequest(input) ? input.clone() : input, { ...options.request, headers, signal }];
 }
 
 /**
@@ -64,10 +69,6 @@ function hrefOf(input: RequestInfo | URL): string {
   return input instanceof URL ? input.href : input.url;
 }
 
-function withoutCredentials(href: string): string {
-  if (!URL.canParse(href)) return href;
-  const url = new URL(href);
-  url.username = '';
-  url.password = '';
-  return url.href;
+function isRequest(input: RequestInfo | URL): input is Request {
+  return typeof Request !== 'undefined' && input instanceof Request;
 }

@@ -1,6 +1,6 @@
 import { createParser, type ParseError } from 'eventsource-parser';
 import { EventTooLargeError, NetworkError, type RequestLabel } from './errors.js';
-import type { EventSourceMessage } from './options.js';
+import type { EventSourceMessage } from './types.js';
 
 /**
  * The parser counts a pending line with its field name (`event: ` is the longest, 7 chars) on top of

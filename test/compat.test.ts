@@ -53,8 +53,8 @@ test('the README usage of @microsoft/fetch-event-source works with only the impo
   first.push('data: one\n\n');
   first.end();
   await settle();
-  // onclose throwing RetriableError means: reconnect.
-  await vi.advanceTimersByTimeAsync(2000);
+  // onclose throwing RetriableError means: reconnect (a second consecutive failure: the delay grows).
+  await vi.advanceTimersByTimeAsync(3000);
   const second = await api.stream(1);
   second.push('data: two\n\nevent: FatalError\ndata: boom\n\n');
   const error = await done;

@@ -98,7 +98,7 @@ describe('fetchEvents', () => {
     const controller = new AbortController();
     const received: string[] = [];
     const loop = (async () => {
-      for await (const message of fetchEvents(TEST_URL, { signal: controller.signal, random: () => 0 })) {
+      for await (const message of fetchEvents(TEST_URL, { signal: controller.signal, retry: { jitter: 0 } })) {
         received.push(message.data);
         if (received.length === 2) controller.abort();
       }

@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { describe, expect, test, vi } from 'vitest';
 import {
   ContentTypeError,
@@ -70,7 +71,7 @@ describe('idleTimeout', () => {
     const done = fetchEventSource(TEST_URL, {
       fetch: never,
       idleTimeout: 5000,
-      random: () => 0,
+      retry: { jitter: 0 },
       signal: controller.signal,
       onretry: (info) => void retries.push(info),
     });
@@ -105,7 +106,7 @@ describe('idleTimeout', () => {
     const errors: unknown[] = [];
     const done = fetchEventSource(TEST_URL, {
       idleTimeout: 1000,
-      random: () => 0,
+      retry: { jitter: 0 },
       onerror: (error) => void errors.push(error),
     });
     const stream = await api.stream(0);
@@ -128,10 +129,11 @@ describe('idleTimeout', () => {
 describe('security', () => {
   const secret = 'Bearer sk-live-0123456789';
 
-  /** Every message and cause in the chain, as one string. */
-  function chainText(error: unknown): string {
-    const parts: string[] = [];
-    for (let e: unknown = error; e instanceof Error; e = e.cause) parts.push(e.name, e.message, String(e.stack));
+  /** Every way an error reaches a log: message, stack, String(), JSON and util.inspect, causes included. */
+  function everyRendering(error: unknown): string {
+    const parts: string[] = [inspect(error, { depth: 10 }), JSON.stringify(error)];
+    for (let e: unknown = error; e instanceof Error; e = e.cause)
+      parts.push(e.name, e.message, String(e.stack), String(e));
     return parts.join('\n');
   }
 
@@ -145,26 +147,48 @@ describe('security', () => {
       { retry: { maxRetries: 1, initialDelay: 1 } },
     ],
     [
+      'RetryLimitError over HttpError',
+      () => api.reply(status(503), status(503)),
+      RetryLimitError,
+      { retry: { maxRetries: 1, initialDelay: 1 } },
+    ],
+    ['NetworkError', () => api.reply(networkError), NetworkError, { retry: false }],
+    [
       'EventTooLargeError',
       () =>
         api.reply(() => new Response('data: ' + 'x'.repeat(500), { headers: { 'content-type': 'text/event-stream' } })),
       EventTooLargeError,
       { maxEventSize: 100 },
     ],
-  ] as const)('no header value appears in a %s or its cause chain', async (_name, arrange, type, init) => {
-    arrange();
-    const error = await fetchEventSource(`${TEST_URL}?q=1`, {
-      method: 'POST',
-      headers: { authorization: secret, 'x-api-key': 'key-987654321' },
-      lastEventId: 'resume-id-42',
-      ...init,
-    }).catch((thrown: unknown) => thrown);
-    expect(error).toBeInstanceOf(type);
-    const text = chainText(error);
-    expect(text).not.toContain('sk-live');
-    expect(text).not.toContain('key-987654321');
-    expect(text).not.toContain('resume-id-42');
-    expect(text).toContain(`POST ${TEST_URL}?q=1`);
+    [
+      'IdleTimeoutError',
+      () => {},
+      IdleTimeoutError,
+      { retry: false, idleTimeout: 20, fetch: () => new Promise<Response>(() => {}) },
+    ],
+  ] as const)(
+    'no header value, query or fragment appears in a %s, however it is logged',
+    async (_name, arrange, type, init) => {
+      arrange();
+      const error = await fetchEventSource(`${TEST_URL}?token=s3cr3t#frag`, {
+        method: 'POST',
+        headers: { authorization: secret, 'x-api-key': 'key-987654321' },
+        lastEventId: 'resume-id-42',
+        ...init,
+      }).catch((thrown: unknown) => thrown);
+      expect(error).toBeInstanceOf(type);
+      const text = everyRendering(error);
+      for (const leak of ['sk-live', 'key-987654321', 'resume-id-42', 's3cr3t', 'token=', 'frag']) {
+        expect(text).not.toContain(leak);
+      }
+      expect(text).toContain(`POST ${TEST_URL}`);
+    },
+  );
+
+  test('the response behind an HttpError is still there to read', async () => {
+    api.reply(() => Response.json({ reason: 'expired' }, { status: 401 }));
+    const error = await fetchEventSource(`${TEST_URL}?token=s3cr3t`).catch((thrown: unknown) => thrown);
+    expect(await (error as HttpError).response.json()).toEqual({ reason: 'expired' });
   });
 
   test('a URL with credentials is a TypeError up front that does not repeat the password', async () => {

@@ -58,7 +58,7 @@ describe('headers', () => {
     const contexts: unknown[] = [];
     let token = 'old';
     const done = fetchEventSource(TEST_URL, {
-      random: () => 0,
+      retry: { jitter: 0 },
       lastEventId: 'resume-3',
       headers: async (context) => {
         contexts.push(context);
@@ -73,7 +73,8 @@ describe('headers', () => {
     await settle();
     first.fail();
     await settle();
-    await vi.advanceTimersByTimeAsync(1000);
+    // The connection dropped before it proved healthy: the second consecutive failure waits twice as long.
+    await vi.advanceTimersByTimeAsync(2000);
     (await api.stream(1)).end();
     await done;
     expect(contexts).toEqual([
@@ -92,7 +93,7 @@ describe('headers', () => {
     useFakeClock();
     api.reply(status(500));
     const request = new Request(TEST_URL, { method: 'POST', body: 'from-request', headers: { 'x-from': 'request' } });
-    const done = fetchEventSource(request, { random: () => 0, headers: { 'x-own': 'init' } });
+    const done = fetchEventSource(request, { retry: { jitter: 0 }, headers: { 'x-own': 'init' } });
     await vi.advanceTimersByTimeAsync(1000);
     (await api.stream(0)).end();
     await done;
@@ -124,7 +125,7 @@ describe('body', () => {
     api.reply(status(502));
     const form = new FormData();
     form.set('prompt', 'hello');
-    const done = fetchEventSource(TEST_URL, { method: 'POST', body: form, random: () => 0 });
+    const done = fetchEventSource(TEST_URL, { method: 'POST', body: form, retry: { jitter: 0 } });
     await vi.advanceTimersByTimeAsync(1000);
     (await api.stream(0)).end();
     await done;
@@ -172,14 +173,14 @@ describe('reconnectOnClose', () => {
     expect(api.requests).toHaveLength(1);
   });
 
-  test('true: reconnects after the base delay every time, with Last-Event-ID, never growing it', async () => {
+  test('true: after a healthy connection, reconnects after the base delay every time, with Last-Event-ID', async () => {
     useFakeClock();
     const controller = new AbortController();
     const retries: RetryInfo[] = [];
     const onerror = vi.fn();
     const done = fetchEventSource(TEST_URL, {
       reconnectOnClose: true,
-      random: () => 0,
+      retry: { jitter: 0, minUptime: 500 },
       signal: controller.signal,
       onerror,
       onretry: (info) => void retries.push(info),
@@ -187,6 +188,7 @@ describe('reconnectOnClose', () => {
     for (let i = 0; i < 3; i++) {
       const stream = await api.stream(i);
       stream.push(`id: ${i}\ndata: tick\n\n`);
+      await vi.advanceTimersByTimeAsync(500);
       stream.end();
       await settle();
       await vi.advanceTimersByTimeAsync(1000);
@@ -199,10 +201,39 @@ describe('reconnectOnClose', () => {
     expect(onerror).not.toHaveBeenCalled();
   });
 
+  test('true: clean closes that come too soon grow the delay, but never count as failures', async () => {
+    useFakeClock();
+    const controller = new AbortController();
+    const retries: RetryInfo[] = [];
+    const done = fetchEventSource(TEST_URL, {
+      reconnectOnClose: true,
+      retry: { jitter: 0, maxRetries: 0 },
+      signal: controller.signal,
+      onretry: (info) => void retries.push(info),
+    });
+    for (let i = 0; i < 3; i++) {
+      (await api.stream(i)).end();
+      await settle();
+      await vi.advanceTimersByTimeAsync(1000 * 2 ** i);
+    }
+    await api.stream(3);
+    controller.abort();
+    await done;
+    expect(retries.map((r) => [r.failures, r.delay])).toEqual([
+      [0, 1000],
+      [0, 2000],
+      [0, 4000],
+    ]);
+  });
+
   test('true: waits the retry: the server sent', async () => {
     useFakeClock();
     const controller = new AbortController();
-    const done = fetchEventSource(TEST_URL, { reconnectOnClose: true, random: () => 0, signal: controller.signal });
+    const done = fetchEventSource(TEST_URL, {
+      reconnectOnClose: true,
+      retry: { jitter: 0 },
+      signal: controller.signal,
+    });
     const stream = await api.stream(0);
     stream.push('retry: 250\n\n');
     stream.end();
@@ -240,8 +271,7 @@ describe('retry policy', () => {
     api.reply(status(429, { headers: { 'retry-after': retryAfter } }));
     const retries: RetryInfo[] = [];
     const done = fetchEventSource(TEST_URL, {
-      random: () => 0,
-      retry: { maxDelay: 10_000 },
+      retry: { maxDelay: 10_000, jitter: 0 },
       onretry: (info) => void retries.push(info),
     });
     await vi.advanceTimersByTimeAsync(44_999);
@@ -257,11 +287,13 @@ describe('retry policy', () => {
     useFakeClock();
     api.reply(status(503, { headers: { 'retry-after': '2' } }));
     const retries: RetryInfo[] = [];
-    const done = fetchEventSource(TEST_URL, { random: () => 0.5, onretry: (info) => void retries.push(info) });
-    await vi.advanceTimersByTimeAsync(2300);
+    const done = fetchEventSource(TEST_URL, { onretry: (info) => void retries.push(info) });
+    await vi.advanceTimersByTimeAsync(2600);
     (await api.stream(0)).end();
     await done;
-    expect(retries.map((r) => r.delay)).toEqual([2300]);
+    expect(retries).toHaveLength(1);
+    expect(retries[0]!.delay).toBeGreaterThanOrEqual(2000);
+    expect(retries[0]!.delay).toBeLessThanOrEqual(2000 * 1.3);
   });
 
   test("the server's retry: becomes the base of the backoff, and no delay is shorter", async () => {
@@ -269,8 +301,7 @@ describe('retry policy', () => {
     api.reply(() => api.openStream(), status(500));
     const retries: RetryInfo[] = [];
     const done = fetchEventSource(TEST_URL, {
-      random: () => 0,
-      retry: { maxDelay: 100 },
+      retry: { maxDelay: 100, jitter: 0 },
       onretry: (info) => void retries.push(info),
     });
     const first = await api.stream(0);
@@ -288,19 +319,20 @@ describe('retry policy', () => {
     ]);
   });
 
-  test('jitter stretches the delay by the random fraction', async () => {
+  test('jitter stretches the delay by up to its fraction', async () => {
     useFakeClock();
     api.reply(status(500));
     const retries: RetryInfo[] = [];
     const done = fetchEventSource(TEST_URL, {
-      random: () => 0.5,
       retry: { initialDelay: 1000, jitter: 0.2 },
       onretry: (info) => void retries.push(info),
     });
-    await vi.advanceTimersByTimeAsync(1100);
+    await vi.advanceTimersByTimeAsync(1200);
     (await api.stream(0)).end();
     await done;
-    expect(retries.map((r) => r.delay)).toEqual([1100]);
+    expect(retries).toHaveLength(1);
+    expect(retries[0]!.delay).toBeGreaterThanOrEqual(1000);
+    expect(retries[0]!.delay).toBeLessThanOrEqual(1200);
   });
 
   test.each([[{ initialDelay: -1 }], [{ factor: 0.5 }], [{ jitter: Number.NaN }]])(

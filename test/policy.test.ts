@@ -1,4 +1,5 @@
 import { describe, expect, test, vi } from 'vitest';
+import { defaults } from '../src/options.js';
 import {
   ContentTypeError,
   fetchEventSource,
@@ -26,13 +27,14 @@ function start(init: FetchEventSourceInit = {}) {
     method: 'POST',
     body: JSON.stringify({ prompt: 'hi' }),
     headers: { authorization: 'Bearer secret-token', 'content-type': 'application/json' },
-    random: () => 0,
     onopen: () => void (opened += 1),
     onmessage: (message) => void messages.push(message),
     onclose: () => void (closed += 1),
     onerror: (error) => void errors.push(error),
     onretry: (info) => void retries.push(info),
     ...init,
+    // No jitter, so delays are exact; a test's own policy is kept.
+    retry: init.retry === false ? false : { jitter: 0, ...init.retry },
   });
   const settled = promise.then(
     () => ({ resolved: true as const }),
@@ -205,12 +207,30 @@ describe('retried failures', () => {
     expect(run.errors).toHaveLength(4);
   });
 
-  test('resets the failure count once a connection opens', async () => {
+  test('a connection that drops before minUptime does not start the count over', async () => {
     useFakeClock();
     api.reply(status(500), status(500));
     const run = start();
     await vi.advanceTimersByTimeAsync(3000);
     (await api.stream(0)).fail();
+    await vi.advanceTimersByTimeAsync(4000);
+    (await api.stream(1)).end();
+    await run.settled;
+    expect(run.retries.map((r) => [r.failures, r.delay])).toEqual([
+      [1, 1000],
+      [2, 2000],
+      [3, 4000],
+    ]);
+  });
+
+  test('a connection that stayed open for minUptime starts the count and the backoff over', async () => {
+    useFakeClock();
+    api.reply(status(500), status(500));
+    const run = start();
+    await vi.advanceTimersByTimeAsync(3000);
+    const stream = await api.stream(0);
+    await vi.advanceTimersByTimeAsync(defaults.retry.minUptime);
+    stream.fail();
     await vi.advanceTimersByTimeAsync(1000);
     (await api.stream(1)).end();
     await run.settled;

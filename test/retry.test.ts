@@ -1,12 +1,14 @@
 import { describe, expect, test } from 'vitest';
 import { defaults } from '../src/options.js';
-import { parseRetryAfter, retryDelay } from '../src/retry.js';
+import { RetryLimitError } from '../src/errors.js';
+import { decideFailure, parseRetryAfter, retryDelay } from '../src/retry.js';
 
 const policy = { ...defaults.retry };
+const request = { method: 'GET', url: 'https://api.example.com/events' };
 
 describe('retryDelay', () => {
   test.each([
-    // [failures, serverRetry, retryAfter, random, expected]
+    // [step, serverRetry, retryAfter, random, expected]
     [1, undefined, undefined, 0, 1000],
     [2, undefined, undefined, 0, 2000],
     [3, undefined, undefined, 0, 4000],
@@ -16,28 +18,68 @@ describe('retryDelay', () => {
     [1, undefined, undefined, 0.5, 1150], // stretched by half of the 0.3 jitter
     [1, undefined, undefined, 0.99, 1297],
     [6, undefined, undefined, 0.5, 34_500], // jitter applies past the cap too
-    [1, 3000, undefined, 0, 3000], // the server's retry: is the base
-    [2, 3000, undefined, 0, 6000],
+    [1, 3000, undefined, 0, 3000], // the server's retry: is the first reconnect's delay
+    [2, 3000, undefined, 0, 6000], // and the base the backoff grows from
     [1, 60_000, undefined, 0, 60_000], // never shorter than the server asked, even past maxDelay
-    [1, undefined, 120_000, 0, 120_000], // Retry-After replaces the schedule, past maxDelay
-    [4, undefined, 2000, 0, 2000],
-    [1, undefined, 2000, 0.5, 2300],
-    [0, undefined, undefined, 0, 1000], // a clean close waits the base delay
-    [0, 500, undefined, 0, 500],
+    [1, 0, undefined, 0, 0], // retry: 0 is honoured for the first reconnect after a healthy connection
+    [2, 0, undefined, 0, 2000], // but the backoff after it grows from initialDelay, never from 0
+    [3, 0, undefined, 0, 4000],
+    [2, 200, undefined, 0, 2000], // a retry: below initialDelay cannot shorten the backoff
+    [1, undefined, 120_000, 0, 120_000], // Retry-After lengthens a wait, past maxDelay too
+    [4, undefined, 2000, 0, 8000], // but never shortens the backoff
+    [1, undefined, 2000, 0.5, 2300], // stretched upward by jitter
+    [1, 0, 5000, 0, 5000], // the longer of retry: and Retry-After
   ])(
-    'failure %i, server retry %s, Retry-After %s, random %s → %i ms',
-    (failures, serverRetry, retryAfter, random, expected) => {
-      const delay = retryDelay({ failures, policy, serverRetry, retryAfter, random: () => random });
+    'reconnect %i, server retry %s, Retry-After %s, random %s → %i ms',
+    (step, serverRetry, retryAfter, random, expected) => {
+      const delay = retryDelay({ step, policy, serverRetry, retryAfter, random: () => random });
       expect(Math.round(delay)).toBe(expected);
     },
   );
 
   test('follows a custom policy', () => {
-    const custom = { initialDelay: 100, maxDelay: 500, factor: 3, jitter: 0, maxRetries: 5 };
-    const delays = [1, 2, 3, 4].map((failures) =>
-      retryDelay({ failures, policy: custom, serverRetry: undefined, retryAfter: undefined, random: () => 0.9 }),
+    const custom = { ...policy, initialDelay: 100, maxDelay: 500, factor: 3, jitter: 0 };
+    const delays = [1, 2, 3, 4].map((step) =>
+      retryDelay({ step, policy: custom, serverRetry: undefined, retryAfter: undefined, random: () => 0.9 }),
     );
     expect(delays).toEqual([100, 300, 500, 500]);
+  });
+});
+
+describe('decideFailure', () => {
+  const error = new Error('the failure');
+  const limited = { ...policy, maxRetries: 2 };
+  test.each([
+    // [case, fatal, failures, policy, onerror's answer, decision]
+    ['a retryable failure waits the schedule', false, 1, policy, undefined, { retry: true, delay: 750 }],
+    ['a fatal one stops with its own error', true, 1, policy, undefined, { retry: false, error }],
+    ['onerror returning a number overrides the schedule', false, 1, policy, 10, { retry: true, delay: 10 }],
+    ['onerror returning 0 is honoured exactly', false, 1, policy, 0, { retry: true, delay: 0 }],
+    ['onerror returning a number retries even a fatal one', true, 1, policy, 5, { retry: true, delay: 5 }],
+    ['onerror returning something else leaves the policy', false, 1, policy, 'x', { retry: true, delay: 750 }],
+    ['retry: false stops, whatever onerror says', false, 1, false, 10, { retry: false, error }],
+    ['the last allowed failure is retried', false, 2, limited, undefined, { retry: true, delay: 750 }],
+  ] as const)('%s', (_case, fatal, failures, chosen, answer, decision) => {
+    expect(decideFailure({ error, fatal, failures, policy: chosen, answer, scheduled: 750, request })).toEqual(
+      decision,
+    );
+  });
+
+  test('one failure past maxRetries stops with RetryLimitError, the failure as its cause', () => {
+    const decision = decideFailure({
+      error,
+      fatal: false,
+      failures: 3,
+      policy: { ...policy, maxRetries: 2 },
+      answer: undefined,
+      scheduled: 750,
+      request,
+    });
+    expect(decision.retry).toBe(false);
+    const stopped = (decision as { error: RetryLimitError }).error;
+    expect(stopped).toBeInstanceOf(RetryLimitError);
+    expect(stopped.failures).toBe(3);
+    expect(stopped.cause).toBe(error);
   });
 });
 
@@ -47,9 +89,9 @@ describe('parseRetryAfter', () => {
     [null, undefined],
     ['120', 120_000],
     [' 5 ', 5000],
-    ['0', 0],
+    ['0', undefined], // it may only lengthen a wait: 0 says nothing
     ['Sun, 22 Nov 2026 12:00:30 GMT', 30_000],
-    ['Sun, 22 Nov 2026 11:00:00 GMT', 0], // a date in the past means now
+    ['Sun, 22 Nov 2026 11:00:00 GMT', undefined], // a date in the past is ignored
     ['soon', undefined],
     ['-5', undefined],
     ['1.5', undefined],

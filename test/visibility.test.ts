@@ -44,13 +44,14 @@ function start(init: FetchEventSourceInit) {
   const calls = { onerror: 0, onclose: 0, onretry: 0, messages: [] as string[] };
   const controller = new AbortController();
   const done = fetchEventSource(TEST_URL, {
-    random: () => 0,
     signal: controller.signal,
     onerror: () => void (calls.onerror += 1),
     onclose: () => void (calls.onclose += 1),
     onretry: () => void (calls.onretry += 1),
     onmessage: (message) => void calls.messages.push(message.data),
     ...init,
+    // No jitter, so delays are exact; a test's own policy is kept.
+    retry: init.retry === false ? false : { jitter: 0, ...init.retry },
   });
   return { calls, controller, done };
 }

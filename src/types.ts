@@ -1,0 +1,139 @@
+/** One event as the stream sent it. */
+export interface EventSourceMessage {
+  /** The `id:` of this event's block, or `""` when the block had none. */
+  id: string;
+  /** The `event:` type, `"message"` when the block had none. */
+  event: string;
+  /** The `data:` lines, joined with `\n`. */
+  data: string;
+  /** The `retry:` value (ms) the server sent since the previous event, if it sent one. */
+  retry?: number | undefined;
+}
+
+/** What a `headers` function is told before each request. */
+export interface HeadersContext {
+  /** The requests of this call so far, counting this one: 1 for the first. */
+  attempt: number;
+  /** The id that will be sent as `Last-Event-ID`, `""` when there is none. */
+  lastEventId: string;
+}
+
+/** What `onretry` is told when a reconnect is scheduled. */
+export interface RetryInfo {
+  /**
+   * Consecutive failures so far, 1 for the first. A clean close does not count; a connection
+   * that stayed open for `retry.minUptime` starts the count over.
+   */
+  failures: number;
+  /** Milliseconds until the next request. */
+  delay: number;
+  /** The failure that caused the reconnect; `undefined` after a clean close. */
+  error: unknown;
+}
+
+/**
+ * The backoff policy. The n-th consecutive reconnect waits `min(maxDelay, base × factor^(n-1))`,
+ * stretched by up to `jitter`; a server's `retry:` or `Retry-After` may lengthen a wait, never shorten it.
+ */
+export interface RetryPolicy {
+  /**
+   * Delay before the first reconnect. A server's `retry:` replaces it for the first reconnect after
+   * a healthy connection (even `retry: 0`); later ones grow from the larger of the two.
+   * @default 1000
+   */
+  initialDelay?: number | undefined;
+  /**
+   * Cap on the computed delay (a server's `retry:` or `Retry-After` may exceed it).
+   * @default 30000
+   */
+  maxDelay?: number | undefined;
+  /**
+   * Growth of the delay per consecutive failure.
+   * @default 2
+   */
+  factor?: number | undefined;
+  /**
+   * Random stretch of each delay, as a fraction: 0.3 waits between 1× and 1.3×.
+   * @default 0.3
+   */
+  jitter?: number | undefined;
+  /**
+   * Consecutive failures allowed before giving up with `RetryLimitError`. A connection that opens
+   * and drops before `minUptime` does not end the run of failures.
+   * @default Infinity
+   */
+  maxRetries?: number | undefined;
+  /**
+   * Milliseconds a connection must stay open to count as healthy. Only a healthy connection starts
+   * the backoff and the failure count over, so a server that answers 200 and drops at once is
+   * backed off like one that refuses.
+   * @default 5000
+   */
+  minUptime?: number | undefined;
+}
+
+export type HeadersOption = HeadersInit | ((context: HeadersContext) => HeadersInit | Promise<HeadersInit>);
+
+/** `RequestInit` plus the event-stream options. */
+export interface FetchEventSourceInit extends Omit<RequestInit, 'headers' | 'body' | 'signal'> {
+  /**
+   * Request headers: any `HeadersInit`, or a function called before every request
+   * (so a refreshed token is used on reconnect). `Accept: text/event-stream` is added
+   * unless set; `Last-Event-ID` is added when there is one.
+   */
+  headers?: HeadersOption | undefined;
+  /** Sent with every attempt, so it must be re-sendable: a `ReadableStream` is refused. */
+  body?: BodyInit | null | undefined;
+  /** Aborting it stops everything at once; the promise then resolves. */
+  signal?: AbortSignal | null | undefined;
+  /** Called once per opened connection (2xx with `text/event-stream`). Throwing is fatal. */
+  onopen?: ((response: Response) => void | Promise<void>) | undefined;
+  /** Called for each event. Throwing is fatal. */
+  onmessage?: ((message: EventSourceMessage) => void) | undefined;
+  /** The server ended the stream cleanly. Throwing makes it a failure that is retried. */
+  onclose?: (() => void | Promise<void>) | undefined;
+  /**
+   * Called for every failure before the policy decides: return a number of ms to retry
+   * after exactly that long (`0` included: the caller asked for it), throw to stop (the promise
+   * rejects with it), return nothing for the default policy.
+   */
+  onerror?: ((error: unknown) => number | null | undefined | void) | undefined;
+  /** Called when a reconnect is scheduled. */
+  onretry?: ((info: RetryInfo) => void) | undefined;
+  /**
+   * Keep the stream open while the page is hidden.
+   * @default true for POST and every non-GET/HEAD method, false for GET and HEAD
+   */
+  openWhenHidden?: boolean | undefined;
+  /**
+   * The `fetch` to use.
+   * @default globalThis.fetch, looked up at call time
+   */
+  fetch?: typeof fetch | undefined;
+  /**
+   * The `Last-Event-ID` to send with the first request (resume after a reload).
+   * @default ""
+   */
+  lastEventId?: string | undefined;
+  /**
+   * After a clean end of the stream, reconnect (like `EventSource`) instead of resolving.
+   * @default false
+   */
+  reconnectOnClose?: boolean | undefined;
+  /**
+   * The backoff policy, or `false` to never reconnect.
+   * @default { initialDelay: 1000, maxDelay: 30000, factor: 2, jitter: 0.3, maxRetries: Infinity, minUptime: 5000 }
+   */
+  retry?: RetryPolicy | false | undefined;
+  /**
+   * Largest event, in characters of buffered decoded text. A bigger one is a fatal `EventTooLargeError`.
+   * @default 16 MiB (16 × 1024 × 1024)
+   */
+  maxEventSize?: number | undefined;
+  /**
+   * Milliseconds without a single byte (counting from the request) after which the
+   * connection is treated as dead and retried. `0` turns it off.
+   * @default 0
+   */
+  idleTimeout?: number | undefined;
+}
