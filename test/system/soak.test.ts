@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { fetchEventSource } from '../../src/index.js';
 import { listen } from '../helpers/http-server.js';
 import { seeded } from '../helpers/random.js';
@@ -83,3 +83,58 @@ test('1,000 reconnects through drops, 503s and stalls: every event once, in orde
   );
   expect(after.heap - before.heap).toBeLessThan(10 * 1024 * 1024);
 }, 120_000);
+
+describe('misbehaving servers cannot make the client hammer them', () => {
+  // A scaled-down schedule so the soak stays short: the shape is the default one (factor 2, jitter).
+  const policy = { initialDelay: 20, maxDelay: 200, factor: 2, jitter: 0.3 };
+  const runFor = 1500;
+
+  /** The most requests the schedule allows in `ms`: each wait at least its un-jittered backoff. */
+  function allowedRequests(ms: number): number {
+    let requests = 1;
+    let at = 0;
+    for (let step = 1; ; step++) {
+      at += Math.min(policy.maxDelay, policy.initialDelay * policy.factor ** (step - 1));
+      if (at > ms) return requests;
+      requests += 1;
+    }
+  }
+
+  const servers: Array<[string, (request: IncomingMessage, response: ServerResponse) => void, object]> = [
+    [
+      '200, one event, then a dropped socket',
+      (request, response) => {
+        response.writeHead(200, { 'content-type': 'text/event-stream' });
+        response.write('data: x\n\n', () => request.socket.destroy());
+      },
+      {},
+    ],
+    ['503 with Retry-After: 0', (_request, response) => void response.writeHead(503, { 'retry-after': '0' }).end(), {}],
+    [
+      'empty clean closes, with reconnectOnClose',
+      (_request, response) => void response.writeHead(200, { 'content-type': 'text/event-stream' }).end(),
+      { reconnectOnClose: true },
+    ],
+  ];
+
+  test.each(servers)('%s', async (_name, handler, init) => {
+    let requests = 0;
+    const server = await listen((request, response) => {
+      requests += 1;
+      handler(request, response);
+    });
+    const controller = new AbortController();
+    const started = performance.now();
+    const done = fetchEventSource(server.url, { ...init, retry: policy, signal: controller.signal });
+    await new Promise((resolve) => setTimeout(resolve, runFor));
+    controller.abort();
+    await done;
+    const elapsed = performance.now() - started;
+    await server.close();
+    console.info(
+      `${_name}: ${requests} requests in ${Math.round(elapsed)} ms (schedule allows ${allowedRequests(elapsed)})`,
+    );
+    expect(requests).toBeGreaterThanOrEqual(3);
+    expect(requests).toBeLessThanOrEqual(allowedRequests(elapsed));
+  });
+});

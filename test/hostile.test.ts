@@ -1,0 +1,162 @@
+import { describe, expect, test, vi } from 'vitest';
+import { fetchEventSource, type RetryInfo } from '../src/index.js';
+import { status, TEST_URL } from './helpers/event-server.js';
+import { countingSignal, settle, useEventServer, useFakeClock } from './helpers/setup.js';
+
+const api = useEventServer();
+
+describe('a server that opens and fails at once cannot reset the backoff', () => {
+  test('the backoff grows across quick drops and starts over after a connection that stayed up', async () => {
+    useFakeClock();
+    const retries: RetryInfo[] = [];
+    const controller = new AbortController();
+    const done = fetchEventSource(TEST_URL, {
+      signal: controller.signal,
+      retry: { jitter: 0 },
+      onretry: (info) => void retries.push(info),
+    });
+    let elapsed = 0;
+    for (const [index, uptime] of [0, 0, 0, 5000, 0].entries()) {
+      const stream = await api.stream(index);
+      stream.push('data: x\n\n');
+      await vi.advanceTimersByTimeAsync(uptime);
+      stream.fail();
+      await settle();
+      const wait = retries.at(-1)!.delay;
+      elapsed += uptime + wait;
+      await vi.advanceTimersByTimeAsync(wait);
+    }
+    await api.stream(5);
+    controller.abort();
+    await done;
+    expect(retries.map((r) => [r.failures, r.delay])).toEqual([
+      [1, 1000],
+      [2, 2000],
+      [3, 4000],
+      [1, 1000],
+      [2, 2000],
+    ]);
+    expect(elapsed).toBe(15_000);
+  });
+});
+
+describe('nothing a server sends can shorten the schedule', () => {
+  test.each([
+    ['Retry-After: 0', '0'],
+    ['a Retry-After date in the past', 'Sun, 22 Nov 2026 11:00:00 GMT'],
+    ['an unreadable Retry-After', 'soon'],
+  ])('503 with %s, with default options: at most 6 requests in the first minute', async (_name, retryAfter) => {
+    useFakeClock();
+    vi.setSystemTime(Date.UTC(2026, 10, 22, 12, 0, 0));
+    for (let i = 0; i < 40; i++) api.reply(status(503, { headers: { 'retry-after': retryAfter } }));
+    const controller = new AbortController();
+    const done = fetchEventSource(TEST_URL, { signal: controller.signal });
+    await vi.advanceTimersByTimeAsync(60_000);
+    // The schedule: 1, 2, 4, 8, 16 s (+ up to 30 % jitter) → requests at 0, ≥1, ≥3, ≥7, ≥15, ≥31 s.
+    expect(api.requests.length).toBeGreaterThanOrEqual(4);
+    expect(api.requests.length).toBeLessThanOrEqual(6);
+    const firstMinute = api.requests.length;
+    // Then at most one request per maxDelay (30 s, stretched by jitter up to 39 s).
+    await vi.advanceTimersByTimeAsync(9 * 60_000);
+    const perMinuteAfter = ((api.requests.length - firstMinute) / 9).toFixed(1);
+    console.info(`503 with ${_name}: ${firstMinute} requests in the first minute, then ${perMinuteAfter} a minute`);
+    expect(api.requests.length - firstMinute).toBeLessThanOrEqual(18);
+    controller.abort();
+    await done;
+  });
+
+  test('retry: 0 is honoured once after a healthy connection, then the backoff grows from initialDelay', async () => {
+    useFakeClock();
+    const retries: RetryInfo[] = [];
+    const controller = new AbortController();
+    const done = fetchEventSource(TEST_URL, {
+      signal: controller.signal,
+      retry: { jitter: 0 },
+      onretry: (info) => void retries.push(info),
+    });
+    const first = await api.stream(0);
+    first.push('retry: 0\ndata: x\n\n');
+    await vi.advanceTimersByTimeAsync(5000);
+    first.fail();
+    await settle();
+    await vi.advanceTimersByTimeAsync(0);
+    for (let i = 1; i <= 2; i++) {
+      (await api.stream(i)).fail();
+      await settle();
+      await vi.advanceTimersByTimeAsync(retries.at(-1)!.delay);
+    }
+    await api.stream(3);
+    controller.abort();
+    await done;
+    expect(retries.map((r) => r.delay)).toEqual([0, 2000, 4000]);
+  });
+
+  test('onerror returning 0 is honoured exactly: the caller asked for it', async () => {
+    api.reply(status(503), status(503), status(503));
+    const retries: RetryInfo[] = [];
+    let calls = 0;
+    await fetchEventSource(TEST_URL, {
+      onerror: () => (++calls < 3 ? 0 : undefined),
+      onretry: (info) => void retries.push(info),
+      retry: { maxRetries: 2 },
+    }).catch(() => {});
+    expect(retries.slice(0, 2).map((r) => r.delay)).toEqual([0, 0]);
+  });
+});
+
+describe('an abort settles the call at once in every phase', () => {
+  const never = <T>() => new Promise<T>(() => {});
+  const stream = () =>
+    new Response('data: x\n\n', { headers: { 'content-type': 'text/event-stream' } }) as Response & {
+      body: ReadableStream;
+    };
+  /** A body that sends one event, then never another byte, and whose cancel() never settles. */
+  const hangingBody = () =>
+    new Response(
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode('data: x\n\n'));
+        },
+        cancel: () => never<void>(),
+      }),
+      { headers: { 'content-type': 'text/event-stream' } },
+    );
+
+  test.each([
+    // [phase, options, requests sent in all]
+    ['a headers function', { headers: () => never<HeadersInit>(), fetch: async () => stream() }, 0],
+    ['a custom fetch that ignores its signal', { fetch: () => never<Response>() }, 1],
+    ['an async onopen', { fetch: async () => stream(), onopen: () => never<void>() }, 1],
+    ['an async onclose', { fetch: async () => stream(), onclose: () => never<void>() }, 1],
+    ['a body whose cancel() never settles', { fetch: async () => hangingBody() }, 1],
+  ] as const)(
+    'while %s is pending: resolves, sends nothing more, leaves no timer or listener',
+    async (_phase, init, sent) => {
+      useFakeClock();
+      const { controller, signal, listeners } = countingSignal();
+      let requests = 0;
+      const inner: () => Promise<Response> = init.fetch;
+      const counted = async () => {
+        requests += 1;
+        return inner();
+      };
+      let settled = false;
+      const done = fetchEventSource('https://api.example.com/events', {
+        ...init,
+        fetch: counted,
+        signal,
+        reconnectOnClose: true,
+        idleTimeout: 60_000,
+      }).then(() => (settled = true));
+      await vi.advanceTimersByTimeAsync(10);
+      controller.abort();
+      await settle();
+      expect(settled).toBe(true);
+      await done;
+      await vi.advanceTimersByTimeAsync(120_000);
+      expect(requests).toBe(sent);
+      expect(listeners()).toBe(0);
+      expect(vi.getTimerCount()).toBe(0);
+    },
+  );
+});
