@@ -1,5 +1,5 @@
 import type { RequestLabel } from './errors.js';
-import { assertSendable, requestLabel } from './request.js';
+import { requestLabel } from './request.js';
 import type { FetchEventSourceInit, HeadersOption, RetryPolicy } from './types.js';
 
 /** Every default in one place; the TSDoc `@default` of each option says the same. */
@@ -80,8 +80,7 @@ export function normalizeOptions(input: RequestInfo | URL, init: FetchEventSourc
   if (!(maxEventSize > 0)) throw new TypeError('`maxEventSize` must be a positive number of characters');
   if (!(idleTimeout >= 0)) throw new TypeError('`idleTimeout` must be 0 (off) or a positive number of ms');
 
-  const label = requestLabel(input, request.method);
-  assertSendable(input, label, body);
+  const label = requestLabel(input, request.method, body);
   return {
     input,
     label,

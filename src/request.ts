@@ -3,27 +3,27 @@ import type { NormalizedOptions } from './options.js';
 import type { HeadersContext } from './types.js';
 
 /**
- * Method and URL for error messages: the URL's origin and path only. Credentials, the query and
+ * Method and URL for error messages, after refusing up front what fetch would refuse on every
+ * attempt (so it is not retried). The URL is its origin and path only: credentials, the query and
  * the fragment are left out, since apps that once had only the native `EventSource` put tokens
  * there (`?token=…`), and messages end up in logs and error trackers.
  */
-export function requestLabel(input: RequestInfo | URL, method: string | undefined): RequestLabel {
-  const resolved = (method ?? (isRequest(input) ? input.method : 'GET')).toUpperCase();
-  const href = hrefOf(input);
+export function requestLabel(
+  input: RequestInfo | URL,
+  method: string | undefined,
+  body: BodyInit | null | undefined,
+): RequestLabel {
+  const upper = (method ?? (isRequest(input) ? input.method : 'GET')).toUpperCase();
+  const href = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
   const url = URL.canParse(href) ? new URL(href) : undefined;
-  return { method: resolved, url: url ? url.origin + url.pathname : (href.split(/[?#]/, 1)[0] ?? '') };
-}
-
-/** Throws up front what fetch would refuse on every attempt, so it is not retried. */
-export function assertSendable(input: RequestInfo | URL, label: RequestLabel, body: BodyInit | null | undefined): void {
-  const href = hrefOf(input);
-  const url = URL.canParse(href) ? new URL(href) : undefined;
-  if (url && (url.username !== '' || url.password !== '')) {
+  const label = { method: upper, url: url ? url.origin + url.pathname : (href.split(/[?#]/, 1)[0] ?? '') };
+  if (url?.username || url?.password) {
     throw new TypeError(`fetch refuses a URL with credentials (${label.url}); send them in an Authorization header`);
   }
-  if (body != null && (label.method === 'GET' || label.method === 'HEAD')) {
-    throw new TypeError(`a ${label.method} request cannot have a body; set \`method: 'POST'\``);
+  if (body != null && (upper === 'GET' || upper === 'HEAD')) {
+    throw new TypeError(`a ${upper} request cannot have a body; set \`method: 'POST'\``);
   }
+  return label;
 }
 
 /**
@@ -62,11 +62,6 @@ function utf8ByteString(value: string): string {
   let bytes = '';
   for (const byte of new TextEncoder().encode(value)) bytes += String.fromCharCode(byte);
   return bytes;
-}
-
-function hrefOf(input: RequestInfo | URL): string {
-  if (typeof input === 'string') return input;
-  return input instanceof URL ? input.href : input.url;
 }
 
 function isRequest(input: RequestInfo | URL): input is Request {

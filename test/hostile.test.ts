@@ -1,5 +1,6 @@
 import { describe, expect, test, vi } from 'vitest';
 import { fetchEventSource, type RetryInfo } from '../src/index.js';
+import { eventStream } from './helpers/chunks.js';
 import { status, TEST_URL } from './helpers/event-server.js';
 import { countingSignal, settle, useEventServer, useFakeClock } from './helpers/setup.js';
 
@@ -111,16 +112,7 @@ describe('an abort settles the call at once in every phase', () => {
       body: ReadableStream;
     };
   /** A body that sends one event, then never another byte, and whose cancel() never settles. */
-  const hangingBody = () =>
-    new Response(
-      new ReadableStream<Uint8Array>({
-        start(controller) {
-          controller.enqueue(new TextEncoder().encode('data: x\n\n'));
-        },
-        cancel: () => never<void>(),
-      }),
-      { headers: { 'content-type': 'text/event-stream' } },
-    );
+  const hangingBody = () => eventStream((n) => (n === 1 ? 'data: x\n\n' : never<never>()), never<void>);
 
   test.each([
     // [phase, options, requests sent in all]

@@ -1,6 +1,7 @@
 import { describe, expect, test, vi } from 'vitest';
 import { EventTooLargeError, fetchEvents, HttpError, type EventSourceMessage } from '../src/index.js';
 import { status, TEST_URL, watchBodies } from './helpers/event-server.js';
+import { eventStream } from './helpers/chunks.js';
 import { countingSignal, settle, useEventServer, useFakeClock } from './helpers/setup.js';
 
 const api = useEventServer();
@@ -113,20 +114,11 @@ describe('fetchEvents', () => {
 
   test('does not read the next chunk before the loop has taken the events of the last', async () => {
     let reads = 0;
-    const encoder = new TextEncoder();
     const fetch = async () =>
-      new Response(
-        new ReadableStream<Uint8Array>(
-          {
-            pull(controller) {
-              reads += 1;
-              controller.enqueue(encoder.encode(`data: ${reads}a\n\ndata: ${reads}b\n\n`));
-            },
-          },
-          { highWaterMark: 0 },
-        ),
-        { headers: { 'content-type': 'text/event-stream' } },
-      );
+      eventStream((n) => {
+        reads = n;
+        return `data: ${n}a\n\ndata: ${n}b\n\n`;
+      });
     const events = fetchEvents(TEST_URL, { fetch });
     expect((await events.next()).value?.data).toBe('1a');
     await settle();

@@ -11,6 +11,7 @@ import {
   type FetchEventSourceInit,
   type RetryInfo,
 } from '../src/index.js';
+import { eventStream } from './helpers/chunks.js';
 import { networkError, status, TEST_URL, watchBodies } from './helpers/event-server.js';
 import { countingSignal, settle, useEventServer, useFakeClock } from './helpers/setup.js';
 
@@ -368,20 +369,9 @@ describe('abort', () => {
 
   test('right after the last event, with a fetch whose body ignores the signal', async () => {
     const controller = new AbortController();
-    const encoder = new TextEncoder();
-    let pulls = 0;
+    // One chunk, then the body stays open forever, whatever the signal says.
     const deafFetch = async () =>
-      new Response(
-        new ReadableStream<Uint8Array>({
-          pull(stream) {
-            pulls += 1;
-            // One chunk, then the body stays open forever, whatever the signal says.
-            if (pulls === 1) stream.enqueue(encoder.encode('data: token\n\ndata: [DONE]\n\n'));
-            else return new Promise<void>(() => {});
-          },
-        }),
-        { headers: { 'content-type': 'text/event-stream' } },
-      );
+      eventStream((n) => (n === 1 ? 'data: token\n\ndata: [DONE]\n\n' : new Promise<never>(() => {})));
     const run = start({
       signal: controller.signal,
       fetch: deafFetch,

@@ -6,7 +6,7 @@ import {
   isFetchEventSourceError,
   type EventSourceMessage,
 } from '../src/index.js';
-import { receive, receiveIterated, receiveWithEventSource } from './helpers/chunks.js';
+import { eventStream, receive, receiveIterated, receiveWithEventSource } from './helpers/chunks.js';
 
 interface SentEvent {
   id: string | undefined;
@@ -165,18 +165,7 @@ describe('properties', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(fc.uint8Array({ maxLength: 400 }), { maxLength: 10 }), async (chunks) => {
         let outcome: unknown = 'resolved';
-        const queue = [...chunks];
-        const fetch = async () =>
-          new Response(
-            new ReadableStream<Uint8Array>({
-              pull(controller) {
-                const next = queue.shift();
-                if (next) controller.enqueue(next);
-                else controller.close();
-              },
-            }),
-            { headers: { 'content-type': 'text/event-stream' } },
-          );
+        const fetch = async () => eventStream((n) => chunks[n - 1] ?? null);
         await fetchEventSource('https://example.test/', { fetch, maxEventSize: 256 }).catch((error: unknown) => {
           outcome = error;
         });

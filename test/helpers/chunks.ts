@@ -11,21 +11,38 @@ export function chunkings(text: string): Uint8Array[][] {
   return ways;
 }
 
+/**
+ * The one helper for "a fetch that streams these chunks": an event-stream `Response` whose body asks
+ * `pull` for its n-th chunk (from 1) on each read. `null` ends the body; a promise that never
+ * settles keeps it open; `cancel` is the body's cancel algorithm.
+ */
+export function eventStream(
+  pull: (n: number) => string | Uint8Array | null | Promise<never>,
+  cancel?: () => Promise<void>,
+): Response {
+  let n = 0;
+  const body = new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        const next = pull(++n);
+        if (next instanceof Promise) return next;
+        if (next === null) return controller.close();
+        controller.enqueue(typeof next === 'string' ? encoder.encode(next) : next);
+      },
+      ...(cancel ? { cancel } : {}),
+    },
+    { highWaterMark: 0 },
+  );
+  return new Response(body, { headers: { 'content-type': 'text/event-stream' } });
+}
+
 /** A `fetch` whose first response streams `chunks`; later requests are recorded and answered with 204. */
 export function fetchChunks(chunks: Uint8Array[]) {
   const requests: Headers[] = [];
   const fetch = async (_input: RequestInfo | URL, init?: RequestInit) => {
     requests.push(new Headers(init?.headers));
     if (requests.length > 1) return new Response(null, { status: 204 });
-    const queue = [...chunks];
-    const body = new ReadableStream<Uint8Array>({
-      pull(controller) {
-        const next = queue.shift();
-        if (next) controller.enqueue(next);
-        else controller.close();
-      },
-    });
-    return new Response(body, { headers: { 'content-type': 'text/event-stream' } });
+    return eventStream((n) => chunks[n - 1] ?? null);
   };
   return { fetch, requests };
 }
