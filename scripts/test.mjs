@@ -61,6 +61,7 @@ if (!failed) {
   }
   const newest = nodes.at(-1);
   if (newest) {
+    run('type tests (test/*.test-d.ts)', newest.path, [vitest, 'run', '--typecheck.only']);
     // The Chromium tests need Debian's chromium, which .ci/run installs; elsewhere they report a skip.
     const env = existsSync('/usr/bin/chromium')
       ? {}

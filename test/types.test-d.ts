@@ -15,7 +15,7 @@ import {
   type RetryInfo,
 } from '../src/index.js';
 
-// These assertions are checked by `tsc` (npm run typecheck); at run time they do nothing.
+// Type tests: vitest's typecheck mode checks them with tsc (`npm run test:types`); they never run.
 describe('the public types', () => {
   test('fetchEventSource takes fetch’s input and resolves to void', () => {
     expectTypeOf(fetchEventSource).parameter(0).toEqualTypeOf<RequestInfo | URL>();
@@ -45,6 +45,11 @@ describe('the public types', () => {
     expectTypeOf<false>().toMatchTypeOf<NonNullable<FetchEventSourceInit['retry']>>();
     expectTypeOf<() => number>().toMatchTypeOf<NonNullable<FetchEventSourceInit['onerror']>>();
     expectTypeOf<RetryInfo>().toEqualTypeOf<{ failures: number; delay: number; error: unknown }>();
+    expectTypeOf<{ minUptime: number }>().toMatchTypeOf<NonNullable<FetchEventSourceInit['retry']>>();
+  });
+
+  test('no test hook ships on the public options', () => {
+    expectTypeOf<FetchEventSourceInit>().not.toHaveProperty('random');
   });
 
   test('fetchEvents yields messages and takes no onmessage', () => {
