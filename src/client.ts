@@ -3,7 +3,7 @@ import { ContentTypeError, HttpError } from './errors.js';
 import { normalizeOptions, type NormalizedOptions } from './options.js';
 import { decideFailure, retryAfterOf, retryDelay } from './retry.js';
 import type { FetchEventSourceInit } from './types.js';
-import { watchPage, whenOnline, whenVisible } from './visibility.js';
+import { watchPage, whenOnline, whenVisible, type OnlineSource, type VisibilitySource } from './visibility.js';
 import { ABORTED, delay, unlessAborted } from './wait.js';
 
 /**
@@ -28,19 +28,31 @@ export async function fetchEventSource(input: RequestInfo | URL, init?: FetchEve
 /** What the loop does next: reconnect after `delay` ms (told to `onretry` with `error`), or end. */
 type Next = { delay: number; error: unknown } | undefined;
 
+/** Where the loop learns that the page is hidden or the network is down; the globals by default. */
+export interface PageSources {
+  document?: VisibilitySource | undefined;
+  online?: OnlineSource | undefined;
+}
+
 /**
  * The connection loop: connect → read → decide → wait → reconnect, one row of the README's
  * policy table per branch. Owns every timer and listener it creates and removes them all
- * before it settles. `random` (for jitter) is a parameter so tests can fix it.
+ * before it settles. `random` (for jitter) and the page's sources are parameters so tests can
+ * pass their own.
  */
-export async function runStream(options: NormalizedOptions, consumer: Consumer, random = Math.random): Promise<void> {
+export async function runStream(
+  options: NormalizedOptions,
+  consumer: Consumer,
+  random = Math.random,
+  sources: PageSources = {},
+): Promise<void> {
   const { signal: callerSignal, callbacks, retry: policy } = options;
   if (callerSignal?.aborted) return;
   const stop = new AbortController();
   const stopped = stop.signal;
   const onCallerAbort = () => stop.abort();
   callerSignal?.addEventListener('abort', onCallerAbort);
-  const page = watchPage(!options.openWhenHidden);
+  const page = watchPage(!options.openWhenHidden, sources.document);
   // https://html.spec.whatwg.org/multipage/server-sent-events.html#concept-event-stream-last-event-id
   let lastEventId = options.lastEventId;
   let serverRetry: number | undefined;
@@ -122,7 +134,7 @@ export async function runStream(options: NormalizedOptions, consumer: Consumer, 
       // A page hidden during the wait ends it: the loop then waits for the page instead.
       await delay(next.delay, stopped, (done) => page.onChange(() => page.hidden && done()));
       if (stopped.aborted) return;
-      if (!page.hidden) await whenOnline(stopped);
+      if (!page.hidden) await whenOnline(stopped, sources.online);
     }
   } finally {
     callerSignal?.removeEventListener('abort', onCallerAbort);

@@ -1,5 +1,5 @@
 import { runStream } from './client.js';
-import { normalizeOptions } from './options.js';
+import { defaults, normalizeOptions } from './options.js';
 import type { FetchEventSourceInit } from './types.js';
 
 /** The options of {@link EventSource}: the native `withCredentials` plus this library's request and policy options. */
@@ -58,7 +58,7 @@ export class EventSource extends EventTarget {
     const base = (globalThis as { location?: { href: string } }).location?.href;
     if (!URL.canParse(url, base)) throw new DOMException(`invalid URL: ${String(url)}`, 'SyntaxError');
     this.url = new URL(url, base).href;
-    const { withCredentials = false, openWhenHidden = true, ...rest } = init;
+    const { withCredentials = false, openWhenHidden = defaults.eventSourceOpenWhenHidden, ...rest } = init;
     this.withCredentials = withCredentials;
     // The on* attributes run before listeners added later, as attributes set first do.
     this.addEventListener('open', (event) => this.onopen?.call(this, event));

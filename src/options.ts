@@ -15,6 +15,8 @@ export const defaults = {
    * Deviation from `@microsoft/fetch-event-source`, which re-sent every stream on a tab switch.
    */
   openWhenHidden: (method: string): boolean => method !== 'GET' && method !== 'HEAD',
+  /** The `EventSource` class never pauses, as the native one does not. */
+  eventSourceOpenWhenHidden: true,
 } as const;
 
 export type ResolvedRetryPolicy = Required<{ [K in keyof RetryPolicy]: number }>;

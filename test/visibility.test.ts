@@ -1,49 +1,62 @@
-// @vitest-environment happy-dom
-import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
-import { fetchEventSource, type FetchEventSourceInit } from '../src/index.js';
+import { beforeEach, describe, expect, test, vi } from 'vitest';
+import { runStream } from '../src/client.js';
+import type { FetchEventSourceInit } from '../src/index.js';
+import { normalizeOptions } from '../src/options.js';
 import { status, TEST_URL, watchBodies } from './helpers/event-server.js';
 import { settle, useEventServer, useFakeClock } from './helpers/setup.js';
 
 const api = useEventServer();
 
-let visibility: DocumentVisibilityState = 'visible';
-let listeners = 0;
+/** A fake document: its visibility is set by the test, its listeners counted. */
+class FakePage {
+  visibilityState: DocumentVisibilityState = 'visible';
+  #listeners = new Set<() => void>();
+  get listeners() {
+    return this.#listeners.size;
+  }
+  addEventListener(_type: 'visibilitychange', listener: () => void) {
+    this.#listeners.add(listener);
+  }
+  removeEventListener(_type: 'visibilitychange', listener: () => void) {
+    this.#listeners.delete(listener);
+  }
+  set(state: DocumentVisibilityState) {
+    this.visibilityState = state;
+    this.#listeners.forEach((listener) => listener());
+  }
+}
 
-/** happy-dom's `visibilityState` cannot be set: define it, and count the library's listeners. */
+/** A fake online source: `navigator.onLine` and the `online` event. */
+class FakeNetwork {
+  navigator = { onLine: true };
+  #listeners = new Set<() => void>();
+  addEventListener(_type: 'online', listener: () => void) {
+    this.#listeners.add(listener);
+  }
+  removeEventListener(_type: 'online', listener: () => void) {
+    this.#listeners.delete(listener);
+  }
+  set(online: boolean) {
+    this.navigator.onLine = online;
+    if (online) this.#listeners.forEach((listener) => listener());
+  }
+}
+
+let page: FakePage;
+let network: FakeNetwork;
 beforeEach(() => {
-  visibility = 'visible';
-  listeners = 0;
-  Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => visibility });
-  const add = document.addEventListener.bind(document);
-  const remove = document.removeEventListener.bind(document);
-  vi.spyOn(document, 'addEventListener').mockImplementation((type, listener, options) => {
-    if (type === 'visibilitychange') listeners += 1;
-    add(type, listener, options);
-  });
-  vi.spyOn(document, 'removeEventListener').mockImplementation((type, listener, options) => {
-    if (type === 'visibilitychange') listeners -= 1;
-    remove(type, listener, options);
-  });
-});
-afterEach(() => {
-  vi.restoreAllMocks();
-  setOnline(true);
+  page = new FakePage();
+  network = new FakeNetwork();
 });
 
-function setVisibility(state: DocumentVisibilityState) {
-  visibility = state;
-  document.dispatchEvent(new Event('visibilitychange'));
-}
+const setVisibility = (state: DocumentVisibilityState) => page.set(state);
+const setOnline = (online: boolean) => network.set(online);
 
-function setOnline(online: boolean) {
-  Object.defineProperty(navigator, 'onLine', { configurable: true, get: () => online });
-  if (online) globalThis.dispatchEvent(new Event('online'));
-}
-
+/** `fetchEventSource`'s loop, watching the fake page and network instead of the globals. */
 function start(init: FetchEventSourceInit) {
   const calls = { onerror: 0, onclose: 0, onretry: 0, messages: [] as string[] };
   const controller = new AbortController();
-  const done = fetchEventSource(TEST_URL, {
+  const options = normalizeOptions(TEST_URL, {
     signal: controller.signal,
     onerror: () => void (calls.onerror += 1),
     onclose: () => void (calls.onclose += 1),
@@ -53,6 +66,8 @@ function start(init: FetchEventSourceInit) {
     // No jitter, so delays are exact; a test's own policy is kept.
     retry: init.retry === false ? false : { jitter: 0, ...init.retry },
   });
+  const onMessage = options.callbacks.onmessage!;
+  const done = runStream(options, { onMessage }, Math.random, { document: page, online: network });
   return { calls, controller, done };
 }
 
@@ -80,7 +95,7 @@ describe('a GET stream (pauses while hidden by default)', () => {
     expect(calls).toMatchObject({ onerror: 0, onclose: 0, onretry: 0, messages: ['a', 'b'] });
     controller.abort();
     await done;
-    expect(listeners).toBe(0);
+    expect(page.listeners).toBe(0);
   });
 
   test('hiding during a retry wait cancels the timer; showing reconnects at once', async () => {
@@ -100,7 +115,7 @@ describe('a GET stream (pauses while hidden by default)', () => {
   });
 
   test('a call made while hidden sends its first request when the page becomes visible', async () => {
-    visibility = 'hidden';
+    page.visibilityState = 'hidden';
     const { controller, done } = start({});
     await settle();
     expect(api.requests).toHaveLength(0);
@@ -112,13 +127,13 @@ describe('a GET stream (pauses while hidden by default)', () => {
   });
 
   test('aborting while paused resolves and removes the listener', async () => {
-    visibility = 'hidden';
+    page.visibilityState = 'hidden';
     const { controller, done } = start({});
     await settle();
-    expect(listeners).toBe(1);
+    expect(page.listeners).toBe(1);
     controller.abort();
     await expect(done).resolves.toBeUndefined();
-    expect(listeners).toBe(0);
+    expect(page.listeners).toBe(0);
     expect(api.requests).toHaveLength(0);
   });
 });
@@ -179,7 +194,7 @@ test('an explicit openWhenHidden: true keeps a GET open', async () => {
   stream.push('data: still here\n\n');
   await settle();
   expect(api.requests).toHaveLength(1);
-  expect(listeners).toBe(0);
+  expect(page.listeners).toBe(0);
   controller.abort();
   await done;
 });
@@ -188,27 +203,27 @@ describe('the visibilitychange listener is removed', () => {
   test('when the stream ends', async () => {
     const { done } = start({});
     const stream = await api.stream(0);
-    expect(listeners).toBe(1);
+    expect(page.listeners).toBe(1);
     stream.end();
     await done;
-    expect(listeners).toBe(0);
+    expect(page.listeners).toBe(0);
   });
 
   test('when the call fails', async () => {
     api.reply(status(401));
     const { done } = start({});
-    expect(listeners).toBe(1);
+    expect(page.listeners).toBe(1);
     await expect(done).rejects.toThrow('401');
-    expect(listeners).toBe(0);
+    expect(page.listeners).toBe(0);
   });
 
   test('when the call is aborted mid-stream', async () => {
     const { controller, done } = start({});
     await api.stream(0);
-    expect(listeners).toBe(1);
+    expect(page.listeners).toBe(1);
     controller.abort();
     await done;
-    expect(listeners).toBe(0);
+    expect(page.listeners).toBe(0);
   });
 });
 
