@@ -1,5 +1,6 @@
 import { runStream } from './client.js';
 import { defaults, normalizeOptions } from './options.js';
+import { eventTargetCallsHandlers, messageEvent } from './platform-events.js';
 import type { FetchEventSourceInit } from './types.js';
 
 /** The options of {@link EventSource}: the native `withCredentials` plus this library's request and policy options. */
@@ -60,10 +61,13 @@ export class EventSource extends EventTarget {
     this.url = new URL(url, base).href;
     const { withCredentials = false, openWhenHidden = defaults.eventSourceOpenWhenHidden, ...rest } = init;
     this.withCredentials = withCredentials;
-    // The on* attributes run before listeners added later, as attributes set first do.
-    this.addEventListener('open', (event) => this.onopen?.call(this, event));
-    this.addEventListener('message', (event) => this.onmessage?.call(this, event as MessageEvent<string>));
-    this.addEventListener('error', (event) => this.onerror?.call(this, event));
+    // The on* attributes run before listeners added later, as attributes set first do; where the
+    // platform's EventTarget calls them itself (workerd), it is left to do so.
+    if (!eventTargetCallsHandlers()) {
+      this.addEventListener('open', (event) => this.onopen?.call(this, event));
+      this.addEventListener('message', (event) => this.onmessage?.call(this, event as MessageEvent<string>));
+      this.addEventListener('error', (event) => this.onerror?.call(this, event));
+    }
 
     let origin = new URL(this.url).origin;
     const options = normalizeOptions(this.url, {
@@ -90,7 +94,7 @@ export class EventSource extends EventTarget {
     runStream(options, {
       // "Dispatch the event": a MessageEvent of the `event:` type.
       onMessage: (message, lastEventId) =>
-        this.dispatchEvent(new MessageEvent(message.event, { data: message.data, lastEventId, origin })),
+        this.dispatchEvent(messageEvent(message.event, { data: message.data, lastEventId, origin })),
     }).then(
       // Resolved: close() was called (nothing to fire), or a 204, which fails the connection.
       () => this.#fail(undefined),

@@ -213,3 +213,78 @@ describe('close() from a handler stops everything', () => {
     expect(api.requests).toHaveLength(1);
   });
 });
+
+describe('the same on every runtime, decided at first use', () => {
+  /** A fresh copy of the library, imported after the platform was changed. */
+  async function freshEventSource() {
+    vi.resetModules();
+    return (await import('../src/index.js')).EventSource;
+  }
+
+  async function receive(Source: typeof EventSource) {
+    const source = new Source(TEST_URL);
+    const seen: string[] = [];
+    source.onmessage = (event) => void seen.push(`onmessage ${event.data}`);
+    source.addEventListener('message', (event) => {
+      const { data, lastEventId, origin } = event as MessageEvent<string>;
+      seen.push(`listener ${data}@${lastEventId} from ${origin}`);
+    });
+    (await api.stream(0)).push('id: 7\ndata: a\n\n');
+    await settle();
+    source.close();
+    return seen;
+  }
+
+  test('where there is no MessageEvent (@edge-runtime/vm), messages carry data, lastEventId and origin', async () => {
+    vi.stubGlobal('MessageEvent', undefined);
+    try {
+      expect(await receive(await freshEventSource())).toEqual([
+        'onmessage a',
+        'listener a@7 from https://api.example.com',
+      ]);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
+  test("where MessageEvent drops lastEventId and origin (workerd's), they are kept all the same", async () => {
+    class DataOnlyMessageEvent extends Event {
+      readonly data: unknown;
+      readonly lastEventId = '';
+      readonly origin = 'null';
+      constructor(type: string, init: { data?: unknown } = {}) {
+        super(type);
+        this.data = init.data;
+      }
+    }
+    vi.stubGlobal('MessageEvent', DataOnlyMessageEvent);
+    try {
+      expect(await receive(await freshEventSource())).toEqual([
+        'onmessage a',
+        'listener a@7 from https://api.example.com',
+      ]);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
+  test('where EventTarget calls on<type> properties itself (workerd), each handler runs once', async () => {
+    const Native = EventTarget;
+    class CallingEventTarget extends Native {
+      override dispatchEvent(event: Event): boolean {
+        const handler = (this as unknown as Record<string, unknown>)[`on${event.type}`];
+        if (typeof handler === 'function') handler.call(this, event);
+        return super.dispatchEvent(event);
+      }
+    }
+    vi.stubGlobal('EventTarget', CallingEventTarget);
+    try {
+      expect(await receive(await freshEventSource())).toEqual([
+        'onmessage a',
+        'listener a@7 from https://api.example.com',
+      ]);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+});
