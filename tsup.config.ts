@@ -7,5 +7,6 @@ export default defineConfig({
   dts: { compilerOptions: { ignoreDeprecations: '6.0' } },
   clean: true,
   target: 'es2022',
-  sourcemap: true,
+  // No source maps: they pointed at src/ files the tarball does not ship, and were over half of it.
+  sourcemap: false,
 });

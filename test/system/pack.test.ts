@@ -39,12 +39,18 @@ afterAll(async () => {
   if (project) await rm(project, { recursive: true, force: true });
 });
 
-test('the tarball holds dist, the README and package.json only', async () => {
+test('the tarball holds dist, the README, the LICENSE and package.json, and no source map', async () => {
   const { stdout } = await run(npm, ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root });
-  const files = (JSON.parse(stdout) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path).sort();
-  expect(files.every((path) => path.startsWith('dist/') || ['README.md', 'package.json'].includes(path))).toBe(true);
+  const [pack] = JSON.parse(stdout) as Array<{ size: number; unpackedSize: number; files: Array<{ path: string }> }>;
+  const files = pack!.files.map((f) => f.path).sort();
+  const topLevel = ['README.md', 'LICENSE', 'package.json'];
+  expect(files.every((path) => path.startsWith('dist/') || topLevel.includes(path))).toBe(true);
   expect(files).toEqual(
-    expect.arrayContaining(['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts']),
+    expect.arrayContaining([...topLevel, 'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts']),
+  );
+  expect(files.filter((path) => path.endsWith('.map'))).toEqual([]);
+  console.info(
+    `tarball: ${(pack!.size / 1000).toFixed(1)} kB packed, ${(pack!.unpackedSize / 1000).toFixed(1)} kB unpacked`,
   );
 });
 
