@@ -1,8 +1,10 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // `fetch-eventsource/react` imports the main entry by its package name, so both share one copy.
+  entry: ['src/index.ts', 'src/react.ts'],
   format: ['esm', 'cjs'],
+  external: ['react', 'fetch-eventsource'],
   // tsup 8 passes `baseUrl`, which TypeScript 6 deprecates.
   dts: { compilerOptions: { ignoreDeprecations: '6.0' } },
   clean: true,

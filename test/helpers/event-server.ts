@@ -11,6 +11,8 @@ export interface SeenRequest {
   lastEventId: string | null;
   accept: string | null;
   headers: Headers;
+  /** The request's signal: aborted once the client gave up on it. */
+  signal: AbortSignal;
 }
 
 /** One open event stream that a test writes to. */
@@ -70,6 +72,7 @@ export function createEventServer(url = TEST_URL) {
         lastEventId: request.headers.get('last-event-id'),
         accept: request.headers.get('accept'),
         headers: request.headers,
+        signal: request.signal,
       });
       const reply = replies.shift();
       return reply ? reply(request) : openStream();

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { copyFile, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +23,8 @@ beforeAll(async () => {
   await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
   await run(
     npm,
-    ['install', join(project, tarball), '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts'],
+    // React too: `fetch-eventsource/react` needs its optional peer.
+    ['install', join(project, tarball), 'react@19', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts'],
     {
       cwd: project,
     },
@@ -59,6 +60,21 @@ test.each(['esm', 'cjs'])('installed from the tarball, it imports as %s and stre
     cwd: project,
   });
   expect(JSON.parse(stdout)).toMatchObject({ events: [{ data: 'POST from the tarball' }] });
+});
+
+test.each([
+  ['esm', `import('fetch-eventsource/react').then((m) => console.log(typeof m.useEventStream))`],
+  ['cjs', `console.log(typeof require('fetch-eventsource/react').useEventStream)`],
+])('fetch-eventsource/react imports as %s from the tarball', async (_format, code) => {
+  const { stdout } = await run(process.execPath, ['-e', code], { cwd: project });
+  expect(stdout.trim()).toBe('function');
+});
+
+test('the main entry never imports react, so it works without it', async () => {
+  for (const file of ['index.js', 'index.cjs']) {
+    const text = await readFile(join(project, 'node_modules/fetch-eventsource/dist', file), 'utf8');
+    expect(text).not.toMatch(/["']react["']/);
+  }
 });
 
 describe('a consumer type-checks against the installed types', () => {

@@ -1,0 +1,176 @@
+// @vitest-environment happy-dom
+import { act, render, renderHook, waitFor } from '@testing-library/react';
+import { StrictMode, useEffect } from 'react';
+import { afterEach, describe, expect, test, vi } from 'vitest';
+import { HttpError, type EventSourceMessage } from '../src/index.js';
+import { useEventStream, type StreamStatus } from '../src/react.js';
+import { status, TEST_URL } from './helpers/event-server.js';
+import { settle, useEventServer } from './helpers/setup.js';
+
+const api = useEventServer();
+afterEach(() => vi.restoreAllMocks());
+
+const fast = { retry: { initialDelay: 20, jitter: 0 } };
+
+/** Renders the hook and records every distinct status it renders, in order. */
+function renderStream(onMessage: (message: EventSourceMessage) => void = () => {}, strict = false) {
+  const states: StreamStatus[] = [];
+  const hook = renderHook(
+    ({ handler }: { handler: (message: EventSourceMessage) => void }) => {
+      const stream = useEventStream(handler);
+      if (states.at(-1) !== stream.status) states.push(stream.status);
+      return stream;
+    },
+    { initialProps: { handler: onMessage }, ...(strict ? { wrapper: StrictMode } : {}) },
+  );
+  const names = () => states.map((s) => s.state).filter((s, i, all) => s !== all[i - 1]);
+  return { hook, states, names };
+}
+
+describe('useEventStream: the status a UI renders', () => {
+  test('idle → connecting → open → done, with every event delivered', async () => {
+    const data: string[] = [];
+    const { hook, names } = renderStream((m) => data.push(m.data));
+    let done!: Promise<void>;
+    act(() => void (done = hook.result.current.start(TEST_URL, { method: 'POST', body: '{}' })));
+    const stream = await api.stream(0);
+    stream.push('data: a\n\ndata: b\n\n');
+    await waitFor(() => expect(hook.result.current.status.state).toBe('open'));
+    stream.end();
+    await act(() => done);
+    expect(names()).toEqual(['idle', 'connecting', 'open', 'done']);
+    expect(data).toEqual(['a', 'b']);
+  });
+
+  test('a dropped connection: reconnecting with the attempt number and the time of the next request', async () => {
+    const { hook, states, names } = renderStream();
+    let done!: Promise<void>;
+    act(() => void (done = hook.result.current.start(TEST_URL, fast)));
+    const first = await api.stream(0);
+    first.push('id: 1\ndata: a\n\n');
+    await waitFor(() => expect(hook.result.current.status.state).toBe('open'));
+    const before = Date.now();
+    first.fail();
+    const second = await api.stream(1);
+    const reconnecting = states.find((s) => s.state === 'reconnecting');
+    expect(reconnecting).toMatchObject({ attempt: 2 });
+    expect((reconnecting as { at: number }).at).toBeGreaterThanOrEqual(before + 20);
+    second.push('id: 2\ndata: b\n\n');
+    await waitFor(() => expect(hook.result.current.status.state).toBe('open'));
+    second.end();
+    await act(() => done);
+    expect(names()).toEqual(['idle', 'connecting', 'open', 'reconnecting', 'open', 'done']);
+    expect(api.requests.map((r) => r.lastEventId)).toEqual([null, '1']);
+  });
+
+  test('a 503 with Retry-After: reconnecting at least that long ahead', async () => {
+    api.reply(status(503, { headers: { 'retry-after': '1' } }));
+    const { hook } = renderStream();
+    const before = Date.now();
+    act(() => void hook.result.current.start(TEST_URL, fast));
+    await waitFor(() => expect(hook.result.current.status.state).toBe('reconnecting'));
+    const { at } = hook.result.current.status as Extract<StreamStatus, { state: 'reconnecting' }>;
+    expect(at).toBeGreaterThanOrEqual(before + 1000);
+    act(() => hook.result.current.stop());
+    await waitFor(() => expect(hook.result.current.status.state).toBe('stopped'));
+  });
+
+  test('a 401: failed with the HttpError, after exactly one request', async () => {
+    api.reply(status(401, { json: { error: 'token expired' } }));
+    const { hook, names } = renderStream();
+    await act(() => hook.result.current.start(TEST_URL, fast));
+    const { error } = hook.result.current.status as Extract<StreamStatus, { state: 'failed' }>;
+    expect(error).toBeInstanceOf(HttpError);
+    expect(await (error as HttpError).response.json()).toEqual({ error: 'token expired' });
+    expect(names().at(-1)).toBe('failed');
+    expect(api.requests).toHaveLength(1);
+  });
+
+  test('stop(): stopped, and the request is aborted', async () => {
+    const { hook, names } = renderStream();
+    let done!: Promise<void>;
+    act(() => void (done = hook.result.current.start(TEST_URL)));
+    await api.stream(0);
+    await waitFor(() => expect(hook.result.current.status.state).toBe('open'));
+    act(() => hook.result.current.stop());
+    await act(() => done);
+    expect(names()).toEqual(['idle', 'connecting', 'open', 'stopped']);
+    expect(api.requests[0]!.signal.aborted).toBe(true);
+  });
+
+  test('a newer start() aborts the older stream, whose ending sets no state', async () => {
+    const { hook, names } = renderStream();
+    act(() => void hook.result.current.start(`${TEST_URL}?n=1`));
+    await api.stream(0);
+    let second!: Promise<void>;
+    act(() => void (second = hook.result.current.start(`${TEST_URL}?n=2`)));
+    const stream = await api.stream(1);
+    stream.end();
+    await act(() => second);
+    expect(api.requests[0]!.signal.aborted).toBe(true);
+    expect(names().at(-1)).toBe('done');
+    expect(names()).not.toContain('stopped');
+  });
+});
+
+describe('useEventStream in a component’s life', () => {
+  test('unmounting aborts the request, and nothing is set or logged after', async () => {
+    const errors = vi.spyOn(console, 'error');
+    const { hook, states } = renderStream();
+    let done!: Promise<void>;
+    act(() => void (done = hook.result.current.start(TEST_URL, fast)));
+    const stream = await api.stream(0);
+    await waitFor(() => expect(hook.result.current.status.state).toBe('open'));
+    const rendered = states.length;
+    hook.unmount();
+    await done;
+    await settle();
+    expect(api.requests[0]!.signal.aborted).toBe(true);
+    expect(states).toHaveLength(rendered);
+    expect(() => stream.push('data: late\n\n')).not.toThrow();
+    expect(errors).not.toHaveBeenCalled();
+    expect(api.requests).toHaveLength(1);
+  });
+
+  test('a new onMessage each render is used at once, without reconnecting', async () => {
+    const first: string[] = [];
+    const second: string[] = [];
+    const { hook } = renderStream((m) => first.push(m.data));
+    act(() => void hook.result.current.start(TEST_URL));
+    const stream = await api.stream(0);
+    stream.push('data: a\n\n');
+    await waitFor(() => expect(first).toEqual(['a']));
+    hook.rerender({ handler: (m) => second.push(m.data) });
+    stream.push('data: b\n\n');
+    await waitFor(() => expect(second).toEqual(['b']));
+    expect(first).toEqual(['a']);
+    expect(api.requests).toHaveLength(1);
+    act(() => hook.result.current.stop());
+  });
+
+  test('under <StrictMode>, start() from a click sends one request', async () => {
+    const { hook } = renderStream(() => {}, true);
+    act(() => void hook.result.current.start(TEST_URL));
+    await api.stream(0);
+    await settle();
+    expect(api.requests).toHaveLength(1);
+    act(() => hook.result.current.stop());
+  });
+
+  test('under <StrictMode>, start() from an effect sends one request', async () => {
+    function AutoStart() {
+      const { start } = useEventStream(() => {});
+      useEffect(() => void start(TEST_URL), [start]);
+      return null;
+    }
+    const view = render(
+      <StrictMode>
+        <AutoStart />
+      </StrictMode>,
+    );
+    await api.stream(0);
+    await settle();
+    expect(api.requests).toHaveLength(1);
+    view.unmount();
+  });
+});
