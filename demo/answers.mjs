@@ -1,4 +1,5 @@
-// Canned answers: the demo streams one of these token by token, as an LLM API would.
+// The built-in canned model: the demo streams one of these answers token by token, as an LLM API
+// would. The answer depends on the whole conversation, so every turn reads differently.
 
 const answers = [
   [
@@ -13,12 +14,19 @@ const answers = [
   ],
 ];
 
-/** The answer for a prompt: the same prompt always gets the same answer. */
-export function answerFor(prompt) {
-  let hash = 0;
+/**
+ * The answer to the last user message of `messages` ({ role, content } turns): the same
+ * conversation always gets the same answer.
+ */
+export function answerFor(messages) {
+  const asked = messages.filter((message) => message.role === 'user').map((message) => message.content.trim());
+  const prompt = asked.at(-1) || 'nothing';
+  let hash = asked.length;
   for (const char of prompt) hash = (hash * 31 + char.codePointAt(0)) >>> 0;
   const paragraphs = answers[hash % answers.length];
-  return [`You asked: “${prompt.trim() || 'nothing'}”.`, ...paragraphs].join('\n\n');
+  const context =
+    asked.length > 1 ? `That is question ${asked.length} of this chat; before it you asked “${asked.at(-2)}”.` : null;
+  return [`You asked: “${prompt}”.`, context, ...paragraphs].filter(Boolean).join('\n\n');
 }
 
 /** Splits text into word tokens that keep their leading whitespace, so joining them gives the text back. */

@@ -1,37 +1,68 @@
 // The demo server: node:http and nothing else at run time. `npm run demo` builds the library,
-// then runs this file, which bundles the page (React + the hook) with esbuild into memory and
-// serves it, the built library (dist/) and the APIs below on 127.0.0.1.
+// then runs this file, which bundles the page (React + fetch-eventsource/react) with esbuild into
+// memory and serves it, the built library (dist/) and the APIs below on 127.0.0.1.
+//
+// A chat: each POST /api/chat carries the conversation so far and starts an answer, generated once
+// under an answer id by the built-in canned model or, with LLM_BASE_URL set, an OpenAI-compatible
+// upstream. Event ids are `<answer id>:<token index>`, so a Last-Event-ID alone says which answer to
+// resume and where: after a dropped connection (the library re-sends the POST) or a page reload
+// (the page passes the id it kept as `lastEventId`).
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { answerFor, tokenize } from './answers.mjs';
+import { createAnswerStore } from './answers-store.mjs';
+import { cannedModel, upstreamFromEnv, upstreamModel } from './model.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const TOKEN_LIFETIME_MS = 10 * 60_000;
+/** The longest message the demo takes, in characters. */
+export const MAX_MESSAGE = 4000;
 
-/** Starts the demo on `host:port` (port 0 picks a free one) and resolves once it listens. */
-export async function startDemoServer({ port = 8787, host = '127.0.0.1', log = console.log } = {}) {
+/**
+ * Starts the demo on `host:port` (port 0 picks a free one) and resolves once it listens.
+ * `upstream` ({ baseUrl, apiKey, model }) proxies an OpenAI-compatible API instead of the canned model.
+ */
+export async function startDemoServer({
+  port = 8787,
+  host = '127.0.0.1',
+  log = console.log,
+  upstream = upstreamFromEnv(),
+} = {}) {
   const page = await bundlePage();
   const tokens = new Map(); // token → expiry time
   const faults = { drop: false, unavailable: false, slow: false };
+  const generate = upstream ? upstreamModel(upstream) : cannedModel({ slow: () => faults.slow });
   /** What the server saw of every API request, newest last: the page shows it. */
   const requests = [];
   const logWatchers = new Set();
   let feedTick = 0;
   /** Sockets of the chat answers being streamed now: "drop" cuts them. */
   const activeChats = new Set();
+  const answers = createAnswerStore({
+    onEnd: (answer) => note(`answer ${answer.id} ${answer.state} after ${answer.tokens.length} tokens`),
+  });
 
-  function record(request, status) {
-    const entry = {
-      n: requests.length + 1,
+  /** A line in the request log that is not a request: what happened to an answer. */
+  function note(text) {
+    publish({ time: new Date().toISOString(), method: '', path: '', status: '', note: text });
+  }
+
+  function record(request, status, noteText = '') {
+    publish({
       time: new Date().toISOString(),
       method: request.method,
       path: new URL(request.url, 'http://demo').pathname,
       lastEventId: request.headers['last-event-id'] ?? null,
       status,
-    };
+      note: noteText,
+    });
+  }
+
+  let sequence = 0;
+  function publish(entry) {
+    entry.n = ++sequence;
     requests.push(entry);
     if (requests.length > 500) requests.shift();
     for (const watcher of logWatchers) watcher(entry);
@@ -83,32 +114,36 @@ export async function startDemoServer({ port = 8787, host = '127.0.0.1', log = c
         record(request, 503);
         return sendJson(response, 503, { error: 'overloaded, try again shortly' }, { 'retry-after': '2' });
       }
-      const { prompt = '' } = JSON.parse(body || '{}');
-      const answerTokens = tokenize(answerFor(prompt));
-      // Last-Event-ID is the index of the last token the client has: resume right after it.
-      const from = Number(request.headers['last-event-id'] ?? -1) + 1;
-      record(request, 200);
-      openEventStream(response);
-      response.write('retry: 1000\n\n');
-      const dropAfter = faults.drop ? from + 12 : -1;
-      faults.drop = false;
-      let next = from;
-      let stopped = false;
-      activeChats.add(request.socket);
-      request.on('close', () => {
-        stopped = true;
-        activeChats.delete(request.socket);
-      });
-      // A short "thinking" pause with keep-alive comments, as LLM APIs do before the first token.
-      await pause(faults.slow ? 900 : 300, () => !stopped && response.write(': ping\n\n'));
-      while (!stopped && next < answerTokens.length) {
-        if (next === dropAfter) return void request.socket.destroy();
-        response.write(`id: ${next}\ndata: ${JSON.stringify({ token: answerTokens[next] })}\n\n`);
-        next += 1;
-        await sleep(faults.slow ? 220 : 35);
+      // A Last-Event-ID names the answer and the last token the client has: resume right after it.
+      const lastEventId = request.headers['last-event-id'];
+      if (lastEventId !== undefined) {
+        const [, id, index] = /^([\w-]+):(-?\d+)$/.exec(lastEventId) ?? [];
+        const answer = id === undefined ? undefined : answers.get(id);
+        if (!answer) {
+          record(request, 410, 'unknown answer');
+          return sendJson(response, 410, { error: 'this answer has expired or never existed; ask again' });
+        }
+        record(request, 200, `resume answer ${answer.id} after token ${index}`);
+        return streamAnswer(request, response, answer, Number(index) + 1);
       }
-      activeChats.delete(request.socket);
-      if (!stopped) response.end('data: [DONE]\n\n');
+      const messages = readConversation(body);
+      if (typeof messages === 'string') {
+        const status = messages.startsWith('message too long') ? 413 : 400;
+        record(request, status, messages);
+        return sendJson(response, status, { error: messages });
+      }
+      const answer = answers.create(messages, generate);
+      record(request, 200, `new answer ${answer.id}, turn ${messages.filter((m) => m.role === 'user').length}`);
+      streamAnswer(request, response, answer, 0);
+    },
+
+    'POST /api/answers/stop': async (request, response) => {
+      const { id } = JSON.parse((await readBody(request)) || '{}');
+      const answer = answers.get(id);
+      if (!answer) return sendJson(response, 410, { error: 'unknown answer' });
+      const stopped = answers.cancel(answer, 'stopped');
+      record(request, 200, `stop answer ${id}${stopped ? '' : ' (already ended)'}`);
+      sendJson(response, 200, { id, state: answer.state, tokens: answer.tokens.length });
     },
 
     'GET /api/feed': (request, response) => {
@@ -130,6 +165,39 @@ export async function startDemoServer({ port = 8787, host = '127.0.0.1', log = c
       request.on('close', () => logWatchers.delete(watcher));
     },
   };
+
+  /** Streams `answer` from token `from` on: what it has, then each token as the model makes it. */
+  function streamAnswer(request, response, answer, from) {
+    openEventStream(response);
+    // The answer's id comes first, with an id of its own, so even a drop before the first token
+    // resumes this answer rather than starting another.
+    response.write(
+      `retry: 1000\nid: ${answer.id}:${from - 1}\nevent: answer\ndata: ${JSON.stringify({ id: answer.id })}\n\n`,
+    );
+    const dropAfter = faults.drop ? from + 12 : -1;
+    faults.drop = false;
+    let next = from;
+    const send = () => {
+      while (next < answer.tokens.length) {
+        if (next === dropAfter) return void request.socket.destroy();
+        const data = JSON.stringify({ token: answer.tokens[next] });
+        response.write(`id: ${answer.id}:${next}\ndata: ${data}\n\n`);
+        next += 1;
+      }
+      if (answer.state === 'generating') return;
+      if (answer.state === 'failed')
+        response.write(`event: error\ndata: ${JSON.stringify({ message: answer.error })}\n\n`);
+      else if (answer.state !== 'done') response.write(`event: ${answer.state}\ndata: {}\n\n`);
+      response.end('data: [DONE]\n\n');
+    };
+    activeChats.add(request.socket);
+    const unsubscribe = answers.subscribe(answer, send);
+    request.on('close', () => {
+      unsubscribe();
+      activeChats.delete(request.socket);
+    });
+    send();
+  }
 
   const server = createServer((request, response) => {
     const route = routes[`${request.method} ${new URL(request.url, 'http://demo').pathname}`];
@@ -164,10 +232,36 @@ async function bundlePage() {
     minify: true,
     jsx: 'automatic',
     define: { 'process.env.NODE_ENV': '"production"' },
+    // The hook is bundled with React (one copy of React); the library it imports stays external,
+    // for the import map to point at dist/.
+    alias: { 'fetch-eventsource/react': `${root}dist/react.js` },
     external: ['fetch-eventsource'],
     logLevel: 'silent',
   });
   return { js: result.outputFiles[0].text, html: await readFile(`${root}demo/index.html`, 'utf8') };
+}
+
+/**
+ * The conversation of a new answer: `{ messages: [{ role, content }] }` ending with the user's turn
+ * (or `{ prompt }`, a single turn). A string says what is wrong with it.
+ */
+function readConversation(body) {
+  let parsed;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return 'malformed JSON body';
+  }
+  const messages = typeof parsed?.prompt === 'string' ? [{ role: 'user', content: parsed.prompt }] : parsed?.messages;
+  const valid =
+    Array.isArray(messages) &&
+    messages.every((m) => (m?.role === 'user' || m?.role === 'assistant') && typeof m.content === 'string');
+  if (!valid || messages.at(-1)?.role !== 'user')
+    return 'expected { messages: [{ role, content }] } ending with a user message';
+  const last = messages.at(-1).content;
+  if (last.trim() === '') return 'empty message';
+  if (last.length > MAX_MESSAGE) return `message too long: ${MAX_MESSAGE} characters at most`;
+  return messages.map(({ role, content }) => ({ role, content }));
 }
 
 function openEventStream(response) {

@@ -11,8 +11,10 @@ const { token } = await (await fetch(new URL('/api/token', base), { method: 'POS
 for await (const message of fetchEvents(new URL('/api/chat', base), {
   method: 'POST',
   headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-  body: JSON.stringify({ prompt }),
+  body: JSON.stringify({ messages: [{ role: 'user', content: prompt }] }),
 })) {
+  // The demo sends the answer's id first (`event: answer`), then one token per plain message.
+  if (message.event !== 'message') continue;
   if (message.data === '[DONE]') break;
   process.stdout.write(JSON.parse(message.data).token);
 }

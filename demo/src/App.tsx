@@ -1,14 +1,7 @@
-import { fetchEventSource } from 'fetch-eventsource';
-import { useEffect, useRef, useState, type FormEvent } from 'react';
-import { useEventStream, type StreamStatus } from './use-event-stream.js';
-
-interface LoggedRequest {
-  n: number;
-  method: string;
-  path: string;
-  lastEventId: string | null;
-  status: number;
-}
+import { fetchEventSource, isHttpError } from 'fetch-eventsource';
+import { useEventStream, type StreamStatus } from 'fetch-eventsource/react';
+import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
+import type { LoggedRequest } from '../server.mjs';
 
 export function App() {
   return (
@@ -16,8 +9,8 @@ export function App() {
       <header>
         <h1>fetch-eventsource demo</h1>
         <p>
-          An authenticated chat answer streamed with POST, then broken on purpose: watch it recover without losing a
-          word.
+          An authenticated chat, each answer streamed with POST, then broken on purpose: drop the connection, reload the
+          page, stop it. Watch it recover without losing or repeating a word.
         </p>
       </header>
       <main>
@@ -31,26 +24,100 @@ export function App() {
   );
 }
 
+interface Turn {
+  role: 'user' | 'assistant';
+  content: string;
+  /** Why an answer ended early: stopped, failed, … */
+  note?: string;
+}
+
+/** The answer being streamed: kept in sessionStorage at every token, so a reload resumes it. */
+interface Pending {
+  messages: Turn[];
+  text: string;
+  /** The id of the last event received: `<answer id>:<token index>`. */
+  lastEventId: string;
+  answerId: string | null;
+  error?: string;
+}
+
+const STORAGE_KEY = 'fetch-eventsource-demo-chat';
+
+function loadChat(): { turns: Turn[]; pending: Pending | null } {
+  try {
+    return (
+      (JSON.parse(sessionStorage.getItem(STORAGE_KEY) ?? 'null') as {
+        turns: Turn[];
+        pending: Pending | null;
+      } | null) ?? { turns: [], pending: null }
+    );
+  } catch {
+    return { turns: [], pending: null };
+  }
+}
+
 function Chat() {
-  const [prompt, setPrompt] = useState('How do Server-Sent Events survive a dropped connection?');
-  const [answer, setAnswer] = useState('');
+  const saved = useMemo(loadChat, []);
+  const [turns, setTurns] = useState<Turn[]>(saved.turns);
+  const [answer, setAnswer] = useState(saved.pending?.text ?? '');
+  const [prompt, setPrompt] = useState(
+    saved.turns.length ? '' : 'How do Server-Sent Events survive a dropped connection?',
+  );
+  const pending = useRef<Pending | null>(saved.pending);
+  const turnsRef = useRef(turns);
+  turnsRef.current = turns;
   const token = useRef<string | null>(null);
+  const conversation = useRef<HTMLDivElement>(null);
+  // Keep the newest words in view.
+  useEffect(() => {
+    conversation.current?.scrollTo({ top: conversation.current.scrollHeight });
+  }, [turns, answer]);
+
+  const persist = () =>
+    sessionStorage.setItem(STORAGE_KEY, JSON.stringify({ turns: turnsRef.current, pending: pending.current }));
+
   const chat = useEventStream((message) => {
-    if (message.data === '[DONE]') return;
-    const { token: piece } = JSON.parse(message.data) as { token: string };
-    setAnswer((text) => text + piece);
+    const current = pending.current;
+    if (!current) return;
+    if (message.event === 'answer') current.answerId = (JSON.parse(message.data) as { id: string }).id;
+    else if (message.event === 'error') current.error = (JSON.parse(message.data) as { message: string }).message;
+    else if (message.event === 'message' && message.data !== '[DONE]') {
+      current.text += (JSON.parse(message.data) as { token: string }).token;
+      setAnswer(current.text);
+    }
+    if (message.id) current.lastEventId = message.id;
+    persist();
   });
   const busy = ['connecting', 'open', 'reconnecting'].includes(chat.status.state);
+  const failure = useFailureText(chat.status);
 
-  async function send(event: FormEvent) {
-    event.preventDefault();
+  // The stream ended, one way or another: the answer joins the conversation.
+  useEffect(() => {
+    const current = pending.current;
+    const { state } = chat.status;
+    if (!current || !['done', 'stopped', 'failed'].includes(state)) return;
+    if (state === 'failed' && failure === null) return; // wait for the server's reason
+    const note = current.error ?? (state === 'stopped' ? 'stopped' : state === 'failed' ? failure! : undefined);
+    pending.current = null;
+    const next = [
+      ...turnsRef.current,
+      { role: 'assistant' as const, content: current.text, ...(note ? { note } : {}) },
+    ];
+    turnsRef.current = next;
+    setTurns(next);
     setAnswer('');
+    persist();
+  }, [chat.status, failure]);
+
+  async function stream(messages: Turn[], lastEventId: string) {
     token.current ??= ((await (await fetch('/api/token', { method: 'POST' })).json()) as { token: string }).token;
-    chat.start('/api/chat', {
+    await chat.start('/api/chat', {
       method: 'POST',
       // A function, so every attempt sends the token we hold now.
       headers: () => ({ Authorization: `Bearer ${token.current}`, 'Content-Type': 'application/json' }),
-      body: JSON.stringify({ prompt }),
+      body: JSON.stringify({ messages: messages.map(({ role, content }) => ({ role, content })) }),
+      // After a reload: the server resumes this answer right after the last token we have.
+      lastEventId,
       onerror: (error) => {
         // A 401 means our token is no good: forget it, so the next Send fetches a fresh one.
         if ((error as { status?: number }).status === 401) token.current = null;
@@ -58,23 +125,70 @@ function Chat() {
     });
   }
 
+  // A reload in the middle of an answer: resume it where it stopped.
+  useEffect(() => {
+    const current = pending.current;
+    if (current) void stream(current.messages, current.lastEventId);
+  }, []);
+
+  function send(event: FormEvent) {
+    event.preventDefault();
+    const messages = [...turns, { role: 'user' as const, content: prompt }];
+    turnsRef.current = messages;
+    setTurns(messages);
+    setPrompt('');
+    setAnswer('');
+    pending.current = { messages, text: '', lastEventId: '', answerId: null };
+    persist();
+    void stream(messages, '');
+  }
+
+  function stop() {
+    const answerId = pending.current?.answerId;
+    chat.stop();
+    // Aborting closes the connection; this tells the server to stop generating at once.
+    if (answerId) void fetch('/api/answers/stop', { method: 'POST', body: JSON.stringify({ id: answerId }) });
+  }
+
+  function clear() {
+    chat.stop();
+    pending.current = null;
+    turnsRef.current = [];
+    setTurns([]);
+    setAnswer('');
+    sessionStorage.removeItem(STORAGE_KEY);
+  }
+
   return (
     <section className="card">
       <h2>
-        Chat <Badge status={chat.status} />
+        Chat <Badge status={chat.status} failure={failure} />
       </h2>
-      <form onSubmit={(event) => void send(event)}>
+      <div className="conversation" data-testid="conversation" ref={conversation}>
+        {turns.map((turn, index) => (
+          <div key={index} className={`turn ${turn.role}`}>
+            <span data-testid={`turn-${turn.role}`}>{turn.content}</span>
+            {turn.note ? <em className="note"> ({turn.note})</em> : null}
+          </div>
+        ))}
+        {pending.current || answer ? (
+          <div className="turn assistant streaming" data-testid="answer">
+            {answer}
+          </div>
+        ) : null}
+      </div>
+      <form onSubmit={send}>
         <textarea aria-label="Prompt" value={prompt} onChange={(e) => setPrompt(e.target.value)} />
         <button className="primary" type="submit" disabled={busy}>
           Send
         </button>
-        <button type="button" onClick={chat.stop} disabled={!busy}>
+        <button type="button" onClick={stop} disabled={!busy}>
           Stop
         </button>
+        <button type="button" onClick={clear} disabled={busy}>
+          New chat
+        </button>
       </form>
-      <div className="answer" data-testid="answer">
-        {answer}
-      </div>
       <h2 style={{ marginTop: 16 }}>Break it</h2>
       <div className="faults">
         <Fault name="drop" label="Drop the connection" />
@@ -84,10 +198,29 @@ function Chat() {
       </div>
       <p className="hint">
         Drop cuts the answer mid-stream: the client reconnects with Last-Event-ID and the server resumes after the last
-        token. An expired token gets one 401 and no retry loop.
+        token. Reload the page mid-answer: it goes on where it stopped. Stop ends the answer on the server too. An
+        expired token gets one 401 and no retry loop.
       </p>
     </section>
   );
+}
+
+/** "401 Unauthorized: token expired": the status and the server's own JSON error; null until known. */
+function useFailureText(status: StreamStatus): string | null {
+  const [text, setText] = useState<string | null>(null);
+  useEffect(() => {
+    if (status.state !== 'failed') return setText(null);
+    let current = true;
+    void describe(status.error).then((described) => current && setText(described));
+    return () => void (current = false);
+  }, [status]);
+  return text;
+}
+
+async function describe(error: unknown): Promise<string> {
+  if (!isHttpError(error)) return error instanceof Error ? error.message : String(error);
+  const body = (await error.response.json().catch(() => null)) as { error?: string } | null;
+  return `${error.status} ${error.response.statusText}${body?.error ? `: ${body.error}` : ''}`;
 }
 
 function Fault({ name, label }: { name: string; label: string }) {
@@ -108,7 +241,7 @@ function Feed() {
       <h2>
         Ticker (GET) <Badge status={feed.status} paused={hidden && running} />
       </h2>
-      <button onClick={() => (running ? feed.stop() : feed.start('/api/feed', { reconnectOnClose: true }))}>
+      <button onClick={() => (running ? feed.stop() : void feed.start('/api/feed', { reconnectOnClose: true }))}>
         {running ? 'Stop the ticker' : 'Start the ticker'}
       </button>
       <div className="ticks">
@@ -147,6 +280,7 @@ function RequestLog() {
               <th>request</th>
               <th>Last-Event-ID</th>
               <th>status</th>
+              <th>what happened</th>
             </tr>
           </thead>
           <tbody>
@@ -158,6 +292,7 @@ function RequestLog() {
                 </td>
                 <td>{entry.lastEventId ?? '—'}</td>
                 <td>{entry.status}</td>
+                <td>{entry.note}</td>
               </tr>
             ))}
           </tbody>
@@ -167,7 +302,15 @@ function RequestLog() {
   );
 }
 
-function Badge({ status, paused = false }: { status: StreamStatus; paused?: boolean }) {
+function Badge({
+  status,
+  paused = false,
+  failure = null,
+}: {
+  status: StreamStatus;
+  paused?: boolean;
+  failure?: string | null;
+}) {
   const now = useNow(status.state === 'reconnecting');
   if (paused)
     return (
@@ -194,7 +337,7 @@ function Badge({ status, paused = false }: { status: StreamStatus; paused?: bool
       case 'stopped':
         return 'stopped';
       case 'failed':
-        return `failed: ${status.reason}`;
+        return `failed: ${failure ?? '…'}`;
     }
   })();
   return (

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, expect, test as baseTest } from 'vitest';
-import { answerFor } from '../../demo/answers.mjs';
+import { answerFor, tokenize } from '../../demo/answers.mjs';
 import { startDemoServer, type DemoServer } from '../../demo/server.mjs';
 // Debian's Chromium, installed by .ci/run when missing.
 import { launchChromium } from '../../scripts/chromium.mjs';
@@ -36,9 +36,12 @@ beforeEach(async () => {
 
 const chatRequests = () => demo.requests.filter((r) => r.path === '/api/chat');
 const badge = () => page.getByTestId('badge').first();
-const answer = () => page.getByTestId('answer');
+/** The text of the last finished answer in the conversation. */
+const lastAnswer = () => page.getByTestId('turn-assistant').last().textContent();
+const firstTurn = [{ role: 'user' as const, content: PROMPT }];
 
-async function send() {
+async function send(prompt?: string) {
+  if (prompt !== undefined) await page.getByLabel('Prompt').fill(prompt);
   await page.getByRole('button', { name: 'Send' }).click();
 }
 
@@ -49,11 +52,30 @@ async function waitForWords(count: number) {
   );
 }
 
+const done = () => expect.poll(() => badge().textContent(), { timeout: 20_000 }).toBe('done');
+
 test('a prompt streams the full answer, exactly once', async () => {
   await send();
-  await expect.poll(() => badge().textContent(), { timeout: 20_000 }).toBe('done');
-  expect(await answer().textContent()).toBe(answerFor(PROMPT));
+  await done();
+  expect(await lastAnswer()).toBe(answerFor(firstTurn));
   expect(chatRequests().at(-1)).toMatchObject({ method: 'POST', lastEventId: null, status: 200 });
+});
+
+test('a second turn carries the conversation, and its answer depends on it', async () => {
+  await send();
+  await done();
+  const second = 'And what happens to the tokens sent while I was away?';
+  await send(second);
+  await done();
+  const conversation = [
+    ...firstTurn,
+    { role: 'assistant' as const, content: answerFor(firstTurn) },
+    { role: 'user' as const, content: second },
+  ];
+  expect(await lastAnswer()).toBe(answerFor(conversation));
+  expect(await lastAnswer()).toContain(`before it you asked “${PROMPT}”`);
+  expect(await page.getByTestId('turn-user').allTextContents()).toEqual([PROMPT, second]);
+  expect(chatRequests().at(-1)?.note).toMatch(/^new answer \w+, turn 2$/);
   await mkdir('test-artifacts', { recursive: true });
   await page.screenshot({ path: 'test-artifacts/demo-chat.png', fullPage: true });
 });
@@ -63,12 +85,24 @@ test('a connection dropped mid-answer resumes with Last-Event-ID: no token missi
   await send();
   await waitForWords(25);
   await page.getByRole('button', { name: 'Drop the connection' }).click();
-  await expect.poll(() => badge().textContent(), { timeout: 20_000 }).toBe('done');
-  expect(await answer().textContent()).toBe(answerFor(PROMPT));
+  await done();
+  expect(await lastAnswer()).toBe(answerFor(firstTurn));
   const requests = chatRequests().slice(before);
   expect(requests).toHaveLength(2);
   expect(requests[0]?.lastEventId).toBeNull();
-  expect(Number(requests[1]?.lastEventId)).toBeGreaterThan(10);
+  const [, index] = /^\w+:(\d+)$/.exec(requests[1]?.lastEventId ?? '') ?? [];
+  expect(Number(index)).toBeGreaterThan(10);
+});
+
+test('a reload mid-answer goes on where it stopped: the final text is exact, token by token', async () => {
+  await send();
+  await waitForWords(15);
+  await page.reload();
+  await done();
+  expect(tokenize((await lastAnswer()) ?? '')).toEqual(tokenize(answerFor(firstTurn)));
+  const resume = chatRequests().at(-1);
+  expect(resume?.note).toMatch(/^resume answer \w+ after token \d+$/);
+  expect(await page.getByTestId('turn-user').allTextContents()).toEqual([PROMPT]);
 });
 
 test('a 503 with Retry-After shows the wait on the badge, then recovers', async () => {
@@ -76,8 +110,8 @@ test('a 503 with Retry-After shows the wait on the badge, then recovers', async 
   await expect.poll(() => demo.faults.unavailable).toBe(true);
   await send();
   await expect.poll(() => badge().textContent(), { timeout: 5000 }).toMatch(/^reconnecting in [23] s, attempt 2$/);
-  await expect.poll(() => badge().textContent(), { timeout: 20_000 }).toBe('done');
-  expect(await answer().textContent()).toBe(answerFor(PROMPT));
+  await done();
+  expect(await lastAnswer()).toBe(answerFor(firstTurn));
   expect(
     chatRequests()
       .slice(-2)
@@ -87,11 +121,11 @@ test('a 503 with Retry-After shows the wait on the badge, then recovers', async 
 
 test('an expired token fails clearly with exactly one 401, and no retry loop', async () => {
   await send();
-  await expect.poll(() => badge().textContent(), { timeout: 20_000 }).toBe('done');
+  await done();
   await page.getByRole('button', { name: 'Expire the token' }).click();
   await page.waitForTimeout(200);
   const before = chatRequests().length;
-  await send();
+  await send('Still there?');
   await expect.poll(() => badge().textContent(), { timeout: 5000 }).toBe('failed: 401 Unauthorized: token expired');
   await page.waitForTimeout(2500);
   expect(
@@ -101,16 +135,50 @@ test('an expired token fails clearly with exactly one 401, and no retry loop', a
   ).toEqual([401]);
 });
 
-test('Stop aborts the answer and no further request is made', async () => {
+test('Stop aborts the answer, the server stops generating, and no further request is made', async () => {
   await send();
   await waitForWords(10);
   await page.getByRole('button', { name: 'Stop' }).click();
   await expect.poll(() => badge().textContent()).toBe('stopped');
+  const ended = () => demo.requests.find((r) => /^answer \w+ stopped after \d+ tokens$/.test(r.note));
+  await expect.poll(ended).toBeTruthy();
+  const generated = Number(/after (\d+) tokens/.exec(ended()!.note)![1]);
+  expect(generated).toBeLessThan(tokenize(answerFor(firstTurn)).length);
   const requests = chatRequests().length;
-  const text = await answer().textContent();
+  const text = await lastAnswer();
   await page.waitForTimeout(1500);
   expect(chatRequests().length).toBe(requests);
-  expect(await answer().textContent()).toBe(text);
+  expect(await lastAnswer()).toBe(text);
+  expect(await page.locator('.note').last().textContent()).toBe(' (stopped)');
+});
+
+test.each([
+  ['an empty message', '   ', 'failed: 400 Bad Request: empty message'],
+  [
+    'an oversized message',
+    'x'.repeat(4001),
+    'failed: 413 Payload Too Large: message too long: 4000 characters at most',
+  ],
+])('%s gets a clear answer, after one request', async (_case, prompt, expected) => {
+  const before = chatRequests().length;
+  await send(prompt);
+  await expect.poll(() => badge().textContent(), { timeout: 5000 }).toBe(expected);
+  expect(chatRequests().length - before).toBe(1);
+});
+
+test('resuming an answer the server no longer has: 410 Gone, one request, a clear message', async () => {
+  await page.evaluate((prompt) => {
+    const messages = [{ role: 'user', content: prompt }];
+    const pending = { messages, text: 'You asked', lastEventId: 'gone1234:1', answerId: 'gone1234' };
+    sessionStorage.setItem('fetch-eventsource-demo-chat', JSON.stringify({ turns: messages, pending }));
+  }, PROMPT);
+  const before = chatRequests().length;
+  await page.reload();
+  await expect
+    .poll(() => badge().textContent(), { timeout: 5000 })
+    .toBe('failed: 410 Gone: this answer has expired or never existed; ask again');
+  await page.waitForTimeout(1500);
+  expect(chatRequests().slice(before)).toMatchObject([{ status: 410, lastEventId: 'gone1234:1' }]);
 });
 
 test('the GET ticker pauses while the tab is hidden and resumes with Last-Event-ID', async () => {

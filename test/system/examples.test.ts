@@ -16,7 +16,7 @@ test('examples/chat.mjs prints the whole answer with fetchEvents', async () => {
   const { stdout } = await run(process.execPath, ['examples/chat.mjs', 'hello'], {
     env: { ...process.env, DEMO_URL: demo.url },
   });
-  expect(stdout).toBe(`${answerFor('hello')}\n`);
+  expect(stdout).toBe(`${answerFor([{ role: 'user', content: 'hello' }])}\n`);
 });
 
 test('examples/feed.mjs prints ticks from the feed and stops when told', async () => {

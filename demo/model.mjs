@@ -1,0 +1,58 @@
+// Where the demo's answers come from: the built-in canned model, or, with LLM_BASE_URL set, any
+// OpenAI-compatible streaming `/chat/completions` (Ollama, vLLM, llama.cpp's server, OpenAI), read
+// with this library's own `fetchEvents`. Either is an async generator of text tokens that stops
+// when `signal` aborts.
+import { fetchEvents } from 'fetch-eventsource';
+import { answerFor, tokenize } from './answers.mjs';
+
+/** Waits `ms`, or less if `signal` aborts; leaves no listener behind. */
+function sleep(ms, signal) {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** The canned model: a short "thinking" pause, then one word every 35 ms (220 ms when `slow()`). */
+export function cannedModel({ slow = () => false } = {}) {
+  return async function* generate(messages, signal) {
+    await sleep(300, signal);
+    for (const token of tokenize(answerFor(messages))) {
+      if (signal.aborted) return;
+      yield token;
+      await sleep(slow() ? 220 : 35, signal);
+    }
+  };
+}
+
+/** An OpenAI-compatible upstream. Its failures throw (an HttpError, a NetworkError) and end the answer. */
+export function upstreamModel({ baseUrl, apiKey, model }) {
+  return async function* generate(messages, signal) {
+    const url = `${baseUrl.replace(/\/+$/, '')}/chat/completions`;
+    for await (const message of fetchEvents(url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...(apiKey ? { Authorization: `Bearer ${apiKey}` } : {}) },
+      body: JSON.stringify({ model, messages, stream: true }),
+      signal,
+      // A billed request: never sent twice. A failure ends the answer with an error event.
+      retry: false,
+    })) {
+      if (message.data === '[DONE]') return;
+      const chunk = JSON.parse(message.data);
+      if (chunk.error) throw new Error(`upstream error: ${chunk.error.message ?? JSON.stringify(chunk.error)}`);
+      const content = chunk.choices?.[0]?.delta?.content;
+      if (content) yield content;
+    }
+  };
+}
+
+/** The upstream from LLM_BASE_URL, LLM_API_KEY and LLM_MODEL, or undefined when LLM_BASE_URL is not set. */
+export function upstreamFromEnv(env = process.env) {
+  if (!env.LLM_BASE_URL) return undefined;
+  return { baseUrl: env.LLM_BASE_URL, apiKey: env.LLM_API_KEY, model: env.LLM_MODEL ?? 'gpt-4o-mini' };
+}

@@ -1,0 +1,164 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, test } from 'vitest';
+import { startDemoServer, type DemoServer } from '../../demo/server.mjs';
+import { fetchEvents, type EventSourceMessage } from '../../src/index.js';
+
+// The demo's API without a browser: the OpenAI-compatible proxy against a fake upstream started
+// here (no network), and the answers to bad input.
+const closers: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  await Promise.all(closers.splice(0).map((close) => close()));
+});
+
+/** A fake OpenAI-compatible `/v1/chat/completions`, answering with `reply`; records what it saw. */
+async function fakeUpstream(reply: (request: IncomingMessage, response: ServerResponse) => void) {
+  const seen: Array<{ authorization: string | undefined; body: unknown; closedEarly: boolean }> = [];
+  const server: Server = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    request.on('end', () => {
+      const entry = { authorization: request.headers.authorization, body: JSON.parse(body), closedEarly: false };
+      seen.push(entry);
+      response.on('close', () => (entry.closedEarly = !response.writableEnded));
+      reply(request, response);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  closers.push(
+    () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  return { baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, seen };
+}
+
+const chunk = (content: string) => `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content } }] })}\n\n`;
+
+async function demoWith(upstream?: { baseUrl: string; apiKey?: string; model: string }) {
+  const demo: DemoServer = await startDemoServer({ port: 0, log: () => {}, upstream });
+  closers.push(() => demo.close());
+  const { token } = (await (await fetch(new URL('/api/token', demo.url), { method: 'POST' })).json()) as {
+    token: string;
+  };
+  const headers = { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' };
+  return { demo, headers };
+}
+
+const conversation = [{ role: 'user', content: 'Say hello' }];
+
+describe('with LLM_BASE_URL: an OpenAI-compatible upstream, re-emitted as the demo’s own events', () => {
+  test('relays the tokens in order, with ids, sending the conversation, model and key upstream', async () => {
+    const upstream = await fakeUpstream((_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/event-stream' });
+      response.end(`${chunk('Hel')}${chunk('lo, ')}${chunk('world')}data: [DONE]\n\n`);
+    });
+    const { demo, headers } = await demoWith({ ...upstream, apiKey: 'sk-test', model: 'tiny' });
+    const messages: EventSourceMessage[] = [];
+    for await (const message of fetchEvents(new URL('/api/chat', demo.url), {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ messages: conversation }),
+    })) {
+      messages.push(message);
+    }
+    const tokens = messages.filter((m) => m.event === 'message' && m.data !== '[DONE]');
+    expect(tokens.map((m) => (JSON.parse(m.data) as { token: string }).token)).toEqual(['Hel', 'lo, ', 'world']);
+    expect(tokens.map((m) => m.id.split(':')[1])).toEqual(['0', '1', '2']);
+    expect(upstream.seen).toEqual([
+      {
+        authorization: 'Bearer sk-test',
+        body: { model: 'tiny', messages: conversation, stream: true },
+        closedEarly: false,
+      },
+    ]);
+  });
+
+  test('an upstream error becomes a clear error event, and the answer ends', async () => {
+    const upstream = await fakeUpstream((_request, response) => {
+      response.writeHead(500, { 'content-type': 'application/json' }).end('{"error":{"message":"model overloaded"}}');
+    });
+    const { demo, headers } = await demoWith({ ...upstream, model: 'tiny' });
+    const events: string[] = [];
+    for await (const message of fetchEvents(new URL('/api/chat', demo.url), {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ messages: conversation }),
+    })) {
+      events.push(
+        message.event === 'error'
+          ? `error ${(JSON.parse(message.data) as { message: string }).message}`
+          : message.event,
+      );
+    }
+    expect(events).toEqual([
+      'answer',
+      expect.stringMatching(
+        /^error 500 Internal Server Error from POST http:\/\/127\.0\.0\.1:\d+\/v1\/chat\/completions$/,
+      ),
+      'message',
+    ]);
+    expect(upstream.seen).toHaveLength(1);
+  });
+
+  test('Stop aborts the upstream request', async () => {
+    const upstream = await fakeUpstream((request, response) => {
+      response.writeHead(200, { 'content-type': 'text/event-stream' });
+      const timer = setInterval(() => response.write(chunk('word ')), 50);
+      request.socket.on('close', () => clearInterval(timer));
+    });
+    const { demo, headers } = await demoWith({ ...upstream, model: 'tiny' });
+    let answerId = '';
+    let tokens = 0;
+    const controller = new AbortController();
+    for await (const message of fetchEvents(new URL('/api/chat', demo.url), {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ messages: conversation }),
+      signal: controller.signal,
+    })) {
+      if (message.event === 'answer') answerId = (JSON.parse(message.data) as { id: string }).id;
+      else if (++tokens === 3) break;
+    }
+    const stopped = await fetch(new URL('/api/answers/stop', demo.url), {
+      method: 'POST',
+      body: JSON.stringify({ id: answerId }),
+    });
+    expect(await stopped.json()).toMatchObject({ id: answerId, state: 'stopped' });
+    await expect.poll(() => upstream.seen[0]?.closedEarly).toBe(true);
+    await expect
+      .poll(() => demo.requests.some((r) => r.note.startsWith(`answer ${answerId} stopped after`)))
+      .toBe(true);
+  });
+});
+
+describe('bad input gets a clear answer', () => {
+  test.each([
+    ['malformed JSON', '{"messages": [', 400, 'malformed JSON body'],
+    ['no conversation', '{}', 400, 'expected { messages: [{ role, content }] } ending with a user message'],
+    ['an empty message', JSON.stringify({ messages: [{ role: 'user', content: ' ' }] }), 400, 'empty message'],
+    [
+      'an oversized message',
+      JSON.stringify({ messages: [{ role: 'user', content: 'x'.repeat(4001) }] }),
+      413,
+      'message too long: 4000 characters at most',
+    ],
+  ])('%s: %i', async (_case, body, status, error) => {
+    const { demo, headers } = await demoWith();
+    const response = await fetch(new URL('/api/chat', demo.url), { method: 'POST', headers, body });
+    expect(response.status).toBe(status);
+    expect(await response.json()).toEqual({ error });
+  });
+
+  test('an unknown answer id on resume: 410 Gone', async () => {
+    const { demo, headers } = await demoWith();
+    const response = await fetch(new URL('/api/chat', demo.url), {
+      method: 'POST',
+      headers: { ...headers, 'Last-Event-ID': 'nosuch:4' },
+      body: JSON.stringify({ messages: conversation }),
+    });
+    expect(response.status).toBe(410);
+  });
+});
