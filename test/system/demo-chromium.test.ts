@@ -19,7 +19,8 @@ let page: Page;
 
 beforeAll(async () => {
   if (skipReason) return;
-  demo = await startDemoServer({ port: 0, log: () => {} });
+  // A quicker canned model than a person would want: the tests wait for whole answers.
+  demo = await startDemoServer({ port: 0, log: () => {}, pace: 15 });
   browser = await launchChromium();
 });
 afterAll(async () => {
@@ -127,7 +128,8 @@ test('an expired token fails clearly with exactly one 401, and no retry loop', a
   const before = chatRequests().length;
   await send('Still there?');
   await expect.poll(() => badge().textContent(), { timeout: 5000 }).toBe('failed: 401 Unauthorized: token expired');
-  await page.waitForTimeout(2500);
+  // Past the base delay (1 s, +30 % jitter): a retry would have gone by now.
+  await page.waitForTimeout(1500);
   expect(
     chatRequests()
       .slice(before)
