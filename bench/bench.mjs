@@ -175,6 +175,35 @@ async function memory(client, total = 1024 ** 3) {
   };
 }
 
+/** How long `fetchEventSource` takes to refuse a 200 MiB line that starts with `prefix` and never ends. */
+async function hostileLine(prefix) {
+  const { fetchEventSource } = await import('../dist/index.js');
+  const chunk = encoder.encode('x'.repeat(64 * 1024));
+  const total = 200 * 1024 ** 2;
+  let sent = 0;
+  const fetch = async () =>
+    new Response(
+      new ReadableStream(
+        {
+          pull(controller) {
+            if (sent === 0) controller.enqueue(encoder.encode(prefix));
+            if (sent >= total) return controller.close();
+            controller.enqueue(chunk);
+            sent += chunk.length;
+          },
+        },
+        { highWaterMark: 0 },
+      ),
+      { headers: { 'content-type': 'text/event-stream' } },
+    );
+  const start = performance.now();
+  const outcome = await fetchEventSource('https://bench.test/', { fetch }).then(
+    () => 'resolved',
+    (error) => error.name,
+  );
+  return { prefix, ms: performance.now() - start, outcome, readMiB: sent / 1024 ** 2 };
+}
+
 function table(name, results) {
   const parser = results.find((r) => r.client === 'eventsource-parser (raw)');
   const floor = results.find((r) => r.client === 'floor (read + decode)');
@@ -215,6 +244,17 @@ for (const workload of workloads) {
 if (!args.only || args.only.split(',').includes('loopback-http')) {
   report.workloads['loopback-http'] = await loopback();
   table('loopback-http', report.workloads['loopback-http']);
+}
+if (!args.only || args.only.split(',').includes('hostile-lines')) {
+  console.log('\na 200 MiB line that never ends, in 64 KiB chunks (refused at maxEventSize, 16 MiB)');
+  report.hostileLines = [];
+  for (const prefix of ['data: ', 'id: ']) {
+    const result = await hostileLine(prefix);
+    report.hostileLines.push(result);
+    console.log(
+      `${JSON.stringify(prefix).padEnd(10)} ${result.outcome} after ${result.readMiB.toFixed(1)} MiB in ${result.ms.toFixed(0)} ms`,
+    );
+  }
 }
 if (!args['no-memory']) {
   console.log('\nmemory over a lazily generated 1 GiB stream');

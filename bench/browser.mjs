@@ -3,6 +3,7 @@
 // Reported, never asserted. Needs /usr/bin/chromium (apt-get install chromium).
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
+import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import { launchChromium } from '../scripts/chromium.mjs';
 
@@ -13,7 +14,19 @@ const bodies = {
   small: Array.from({ length: 200_000 }, (_, i) => small(i)).join('') + 'event: end\ndata: end\n\n',
   large: `data: ${'x'.repeat(256 * 1024)}\n\n`.repeat(200) + 'event: end\ndata: end\n\n',
 };
-const page = `<!doctype html><script type="importmap">{"imports":{"fetch-eventsource":"/lib/index.js","eventsource-parser":"/lib/parser/index.js"}}</script>`;
+const page = `<!doctype html><script type="importmap">{"imports":{"fetch-eventsource":"/lib/index.js","eventsource-parser":"/lib/parser/index.js","eventsource-client":"/lib/eventsource-client.js"}}</script>`;
+
+// The peer, bundled for the page (it ships CommonJS-flavoured entry points and its own parser 3).
+const eventsourceClient = (
+  await build({
+    entryPoints: ['eventsource-client'],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    write: false,
+    logLevel: 'silent',
+  })
+).outputFiles[0].text;
 
 const server = createServer(async (request, response) => {
   const url = new URL(request.url, 'http://bench');
@@ -25,6 +38,7 @@ const server = createServer(async (request, response) => {
   if (parserModule) {
     return send('text/javascript', await readFile(`${root}node_modules/eventsource-parser/dist/${parserModule}.js`));
   }
+  if (url.pathname === '/lib/eventsource-client.js') return send('text/javascript', eventsourceClient);
   if (url.pathname === '/stream') return send('text/event-stream', bodies[url.searchParams.get('kind')]);
   if (url.pathname === '/latency') {
     // One event every 10 ms carrying the server's clock; the page measures how late it arrives.
@@ -51,7 +65,7 @@ await tab.goto(origin);
 async function readInPage(path, client) {
   return tab.evaluate(
     async ({ path, client }) => {
-      const { fetchEventSource } = await import('fetch-eventsource');
+      const { fetchEventSource, fetchEvents } = await import('fetch-eventsource');
       let events = 0;
       let bytes = 0;
       const lateness = [];
@@ -70,6 +84,23 @@ async function readInPage(path, client) {
             resolve();
           });
         });
+      } else if (client === 'eventsource-client') {
+        const { createEventSource } = await import('eventsource-client');
+        await new Promise((resolve) => {
+          const source = createEventSource({
+            url: new URL(path, location.href).href,
+            onMessage: (message) => {
+              if (message.event !== 'end') return onData(message.data);
+              source.close();
+              resolve();
+            },
+          });
+        });
+      } else if (client === 'fetchEvents') {
+        for await (const message of fetchEvents(path)) {
+          if (message.event === 'end') break;
+          onData(message.data);
+        }
       } else {
         const controller = new AbortController();
         await fetchEventSource(path, {
@@ -84,7 +115,7 @@ async function readInPage(path, client) {
 }
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-const clients = ['native EventSource', 'fetchEventSource'];
+const clients = ['native EventSource', 'fetchEventSource', 'fetchEvents', 'eventsource-client'];
 console.log(`Chromium ${browser.version()}, median of ${rounds} rounds after a warm-up`);
 for (const [name, path] of [
   ['200,000 small events', '/stream?kind=small'],
@@ -93,7 +124,8 @@ for (const [name, path] of [
   const samples = Object.fromEntries(clients.map((c) => [c, []]));
   let last;
   for (let round = 0; round <= rounds; round++) {
-    for (const client of round % 2 ? clients : [...clients].reverse()) {
+    // Rotate the order each round so drift hits every client alike.
+    for (const client of clients.map((_, i) => clients[(i + round) % clients.length])) {
       last = await readInPage(path, client);
       if (round > 0) samples[client].push(last.ms);
     }
