@@ -245,6 +245,37 @@ if (!args.only || args.only.split(',').includes('loopback-http')) {
   report.workloads['loopback-http'] = await loopback();
   table('loopback-http', report.workloads['loopback-http']);
 }
+if (!args.only || args.only.split(',').includes('for-await-floor')) {
+  // What `for await` costs per item with nothing else to do: the floor under fetchEvents' small events.
+  const items = Array.from({ length: 1000 }, (_, i) => ({ data: `x${i}` }));
+  const count = 2_000_000;
+  const iterator = () => {
+    let i = 0;
+    return {
+      next: () =>
+        Promise.resolve(i < count ? { value: items[i++ % 1000], done: false } : { value: undefined, done: true }),
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
+  };
+  const samples = { loop: [], 'for await': [] };
+  for (let round = 0; round <= rounds; round++) {
+    let seen = 0;
+    let start = performance.now();
+    for (let i = 0; i < count; i++) seen += items[i % 1000].data.length >= 0 ? 1 : 0;
+    if (round > 0) samples.loop.push(performance.now() - start);
+    start = performance.now();
+    for await (const item of iterator()) seen += item.data.length >= 0 ? 1 : 0;
+    if (round > 0) samples['for await'].push(performance.now() - start);
+  }
+  report.forAwaitFloor = Object.fromEntries(
+    Object.entries(samples).map(([name, ms]) => [name, (median(ms) * 1e6) / count]),
+  );
+  console.log(
+    `\nper item, handing out ${count.toLocaleString('en')} array items: plain loop ${report.forAwaitFloor.loop.toFixed(1)} ns, for await ${report.forAwaitFloor['for await'].toFixed(1)} ns`,
+  );
+}
 if (!args.only || args.only.split(',').includes('hostile-lines')) {
   console.log('\na 200 MiB line that never ends, in 64 KiB chunks (refused at maxEventSize, 16 MiB)');
   report.hostileLines = [];

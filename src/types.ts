@@ -126,7 +126,8 @@ export interface FetchEventSourceInit extends Omit<RequestInit, 'headers' | 'bod
    */
   retry?: RetryPolicy | false | undefined;
   /**
-   * Largest event, in characters of buffered decoded text. A bigger one is a fatal `EventTooLargeError`.
+   * Largest event, in characters of its data, id and type together. A bigger one is a fatal
+   * `EventTooLargeError` and is not delivered, however the stream was chunked.
    * @default 16 MiB (16 × 1024 × 1024)
    */
   maxEventSize?: number | undefined;
