@@ -235,56 +235,42 @@ describe('the same on every runtime, decided at first use', () => {
     return seen;
   }
 
-  test('where there is no MessageEvent (@edge-runtime/vm), messages carry data, lastEventId and origin', async () => {
-    vi.stubGlobal('MessageEvent', undefined);
-    try {
-      expect(await receive(await freshEventSource())).toEqual([
-        'onmessage a',
-        'listener a@7 from https://api.example.com',
-      ]);
-    } finally {
-      vi.unstubAllGlobals();
+  /** workerd's MessageEvent keeps `data` only. */
+  class DataOnlyMessageEvent extends Event {
+    readonly data: unknown;
+    readonly lastEventId = '';
+    readonly origin = 'null';
+    constructor(type: string, init: { data?: unknown } = {}) {
+      super(type);
+      this.data = init.data;
     }
-  });
+  }
 
-  test("where MessageEvent drops lastEventId and origin (workerd's), they are kept all the same", async () => {
-    class DataOnlyMessageEvent extends Event {
-      readonly data: unknown;
-      readonly lastEventId = '';
-      readonly origin = 'null';
-      constructor(type: string, init: { data?: unknown } = {}) {
-        super(type);
-        this.data = init.data;
-      }
+  /** workerd's EventTarget calls an `on<type>` property by itself. */
+  class CallingEventTarget extends EventTarget {
+    override dispatchEvent(event: Event): boolean {
+      const handler = (this as unknown as Record<string, unknown>)[`on${event.type}`];
+      if (typeof handler === 'function') handler.call(this, event);
+      return super.dispatchEvent(event);
     }
-    vi.stubGlobal('MessageEvent', DataOnlyMessageEvent);
-    try {
-      expect(await receive(await freshEventSource())).toEqual([
-        'onmessage a',
-        'listener a@7 from https://api.example.com',
-      ]);
-    } finally {
-      vi.unstubAllGlobals();
-    }
-  });
+  }
 
-  test('where EventTarget calls on<type> properties itself (workerd), each handler runs once', async () => {
-    const Native = EventTarget;
-    class CallingEventTarget extends Native {
-      override dispatchEvent(event: Event): boolean {
-        const handler = (this as unknown as Record<string, unknown>)[`on${event.type}`];
-        if (typeof handler === 'function') handler.call(this, event);
-        return super.dispatchEvent(event);
+  test.each([
+    ['there is no MessageEvent (@edge-runtime/vm)', 'MessageEvent', undefined],
+    ["MessageEvent drops lastEventId and origin (workerd's)", 'MessageEvent', DataOnlyMessageEvent],
+    ['EventTarget calls on<type> properties itself (workerd)', 'EventTarget', CallingEventTarget],
+  ])(
+    'where %s: each handler runs once, each message has data, lastEventId and origin',
+    async (_where, name, standIn) => {
+      vi.stubGlobal(name, standIn);
+      try {
+        expect(await receive(await freshEventSource())).toEqual([
+          'onmessage a',
+          'listener a@7 from https://api.example.com',
+        ]);
+      } finally {
+        vi.unstubAllGlobals();
       }
-    }
-    vi.stubGlobal('EventTarget', CallingEventTarget);
-    try {
-      expect(await receive(await freshEventSource())).toEqual([
-        'onmessage a',
-        'listener a@7 from https://api.example.com',
-      ]);
-    } finally {
-      vi.unstubAllGlobals();
-    }
-  });
+    },
+  );
 });

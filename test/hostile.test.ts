@@ -6,16 +6,22 @@ import { countingSignal, settle, useEventServer, useFakeClock } from './helpers/
 
 const api = useEventServer();
 
+/** A stream on a fake clock, without jitter, recording every reconnect it schedules. */
+function startRecording() {
+  useFakeClock();
+  const retries: RetryInfo[] = [];
+  const controller = new AbortController();
+  const done = fetchEventSource(TEST_URL, {
+    signal: controller.signal,
+    retry: { jitter: 0 },
+    onretry: (info) => void retries.push(info),
+  });
+  return { retries, controller, done };
+}
+
 describe('a server that opens and fails at once cannot reset the backoff', () => {
   test('the backoff grows across quick drops and starts over after a connection that stayed up', async () => {
-    useFakeClock();
-    const retries: RetryInfo[] = [];
-    const controller = new AbortController();
-    const done = fetchEventSource(TEST_URL, {
-      signal: controller.signal,
-      retry: { jitter: 0 },
-      onretry: (info) => void retries.push(info),
-    });
+    const { retries, controller, done } = startRecording();
     let elapsed = 0;
     for (const [index, uptime] of [0, 0, 0, 5000, 0].entries()) {
       const stream = await api.stream(index);
@@ -67,14 +73,7 @@ describe('nothing a server sends can shorten the schedule', () => {
   });
 
   test('retry: 0 is honoured once after a healthy connection, then the backoff grows from initialDelay', async () => {
-    useFakeClock();
-    const retries: RetryInfo[] = [];
-    const controller = new AbortController();
-    const done = fetchEventSource(TEST_URL, {
-      signal: controller.signal,
-      retry: { jitter: 0 },
-      onretry: (info) => void retries.push(info),
-    });
+    const { retries, controller, done } = startRecording();
     const first = await api.stream(0);
     first.push('retry: 0\ndata: x\n\n');
     await vi.advanceTimersByTimeAsync(5000);
