@@ -11,9 +11,9 @@ const checks = [
     name: 'import { fetchEventSource }',
     code: 'export { fetchEventSource } from "./dist/index.js";',
     target: 4500,
-    budget: 6050,
+    budget: 6075,
   },
-  { name: 'the whole package', code: 'export * from "./dist/index.js";', target: 5500, budget: 7270 },
+  { name: 'the whole package', code: 'export * from "./dist/index.js";', target: 5500, budget: 7275 },
 ];
 
 let failed = false;

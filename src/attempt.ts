@@ -2,8 +2,7 @@ import { EventTooLargeError, IdleTimeoutError, NetworkError } from './errors.js'
 import type { NormalizedOptions } from './options.js';
 import { buildAttempt } from './request.js';
 import { classifyResponse } from './response.js';
-import { readEventStream } from './stream.js';
-import type { EventSourceMessage } from './types.js';
+import { readEventStream, type Consumer } from './stream.js';
 import type { PageWatch } from './visibility.js';
 import { ABORTED, unlessAborted } from './wait.js';
 
@@ -14,14 +13,6 @@ export type Outcome =
   | { kind: 'aborted' } // the caller's signal
   | { kind: 'paused' } // the page was hidden
   | { kind: 'failed'; error: unknown; fatal: boolean };
-
-/** Who takes the events: `fetchEventSource`'s `onmessage`, the `EventSource` class or `fetchEvents`' queue. */
-export interface Consumer {
-  /** `lastEventId` is the spec's last event ID string as of this event, for `MessageEvent.lastEventId`. */
-  onMessage: (message: EventSourceMessage, lastEventId: string) => void;
-  /** Awaited after the events of each chunk: lets a slow consumer hold the next read. */
-  afterChunk?: (() => Promise<void>) | undefined;
-}
 
 export interface Attempt {
   options: NormalizedOptions;
@@ -110,10 +101,9 @@ export async function connect(attempt: Attempt): Promise<Outcome> {
         maxEventSize: options.maxEventSize,
         lastEventId: attempt.lastEventId,
         onId: attempt.onId,
-        onMessage: attempt.consumer.onMessage,
+        consumer: attempt.consumer,
         onRetry: attempt.onRetry,
         onBytes: idle.touch,
-        afterChunk: attempt.consumer.afterChunk,
       });
     }
     return signal.aborted ? interrupted() : { kind: 'closed' };

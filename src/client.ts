@@ -1,7 +1,8 @@
-import { connect, discardBody, type Consumer, type Outcome } from './attempt.js';
+import { connect, discardBody, type Outcome } from './attempt.js';
 import { ContentTypeError, HttpError } from './errors.js';
 import { normalizeOptions, type NormalizedOptions } from './options.js';
 import { decideFailure, retryAfterOf, retryDelay } from './retry.js';
+import type { Consumer } from './stream.js';
 import type { FetchEventSourceInit } from './types.js';
 import { watchPage, whenOnline, whenVisible, type OnlineSource, type VisibilitySource } from './visibility.js';
 import { ABORTED, delay, unlessAborted } from './wait.js';

@@ -51,9 +51,10 @@ export function fetchEvents(
     callerSignal?.addEventListener('abort', onCallerAbort);
     const options = normalizeOptions(input, { ...init, onmessage: undefined, signal: stop.signal });
     running = runStream(options, {
-      onMessage: (message) => void queue.push(message),
-      afterChunk: () => {
-        if (head === queue.length) return Promise.resolve();
+      // A chunk's events, handed over at once; the next read waits until the loop has taken them.
+      onBatch: (messages) => {
+        queue = messages;
+        head = 0;
         wake();
         return new Promise<void>((resolve) => (wakeReader = resolve));
       },
@@ -84,15 +85,10 @@ export function fetchEvents(
     return { value: undefined, done: true };
   }
 
-  /** The next queued event, if the loop may still have one. */
+  /** The next event of the batch at hand, if the loop may still have one. */
   function take(): IteratorResult<EventSourceMessage, undefined> | undefined {
     if (head === queue.length || stopped) return undefined;
-    const value = queue[head++]!;
-    if (head === queue.length) {
-      queue = [];
-      head = 0;
-    }
-    return { value, done: false };
+    return { value: queue[head++]!, done: false };
   }
 
   async function wait(): Promise<IteratorResult<EventSourceMessage, undefined>> {

@@ -10,6 +10,19 @@ import type { EventSourceMessage } from './types.js';
  */
 const LONGEST_FIELD_PREFIX = 'event: '.length;
 
+/**
+ * Who takes the events: one at a time as the parser finds them (`fetchEventSource`'s `onmessage`,
+ * the `EventSource` class), or each chunk's events as one batch (`fetchEvents`), whose promise holds
+ * the next read until the batch is taken, so a slow consumer holds the body, and the server, back.
+ */
+export type Consumer =
+  | {
+      /** `lastEventId` is the spec's last event ID string as of this event (`MessageEvent.lastEventId`). */
+      onMessage: (message: EventSourceMessage, lastEventId: string) => void;
+      onBatch?: undefined;
+    }
+  | { onBatch: (messages: EventSourceMessage[]) => Promise<void>; onMessage?: undefined };
+
 export interface StreamReader {
   body: ReadableStream<Uint8Array>;
   request: RequestLabel;
@@ -20,13 +33,10 @@ export interface StreamReader {
   lastEventId: string;
   /** The spec's last event ID string changed to `id` (told once per chunk, after its events). */
   onId: (id: string) => void;
-  /** `lastEventId` is the spec's last event ID string as of this event (`MessageEvent.lastEventId`). */
-  onMessage: (message: EventSourceMessage, lastEventId: string) => void;
+  consumer: Consumer;
   onRetry: (ms: number) => void;
   /** Called for every chunk received (the idle watchdog). */
   onBytes: () => void;
-  /** Awaited after the events of each chunk are delivered: lets a slow consumer hold the next read. */
-  afterChunk?: (() => Promise<void>) | undefined;
 }
 
 /**
@@ -35,7 +45,9 @@ export interface StreamReader {
  * connection drops, `EventTooLargeError` on an oversized event, or whatever `onMessage` threw.
  */
 export async function readEventStream(options: StreamReader): Promise<void> {
-  const { signal, onMessage, onId, maxEventSize, request } = options;
+  const { signal, onId, maxEventSize, request } = options;
+  const { onMessage, onBatch } = options.consumer;
+  let batch: EventSourceMessage[] = [];
   let lastEventId = options.lastEventId;
   let committedId = lastEventId;
   let retry: number | undefined;
@@ -67,7 +79,8 @@ export async function readEventStream(options: StreamReader): Promise<void> {
         message.retry = retry;
         retry = undefined;
       }
-      onMessage(message, lastEventId);
+      if (onMessage) onMessage(message, lastEventId);
+      else batch.push(message);
     },
     onRetry(ms) {
       retry = ms;
@@ -87,6 +100,33 @@ export async function readEventStream(options: StreamReader): Promise<void> {
     stopped = true;
     reader.cancel(signal.reason).catch(() => {});
   };
+  /**
+   * Feeds `text` to the parser and tells the loop the last event ID once, after the chunk's events.
+   * A batch consumer is handed the events found even when the parser threw (an oversized event
+   * later in the chunk), and its promise is returned; an event-at-a-time consumer costs no await.
+   */
+  const feed = (text: string): Promise<void> | undefined => {
+    let thrown: { error: unknown } | undefined;
+    try {
+      parser.feed(text);
+    } catch (error) {
+      thrown = { error };
+    }
+    // Also when a handler threw or an event was too large mid-chunk: the events delivered before
+    // that are not asked for again.
+    if (lastEventId !== committedId) onId((committedId = lastEventId));
+    if (onBatch && batch.length > 0) {
+      const taken = batch;
+      batch = [];
+      return onBatch(taken).then(() => {
+        if (thrown) throw thrown.error;
+        // Time spent waiting for a slow consumer is not the server being idle.
+        options.onBytes();
+      });
+    }
+    if (thrown) throw thrown.error;
+    return undefined;
+  };
   signal.addEventListener('abort', cancel);
   try {
     if (stopped) return;
@@ -101,24 +141,13 @@ export async function readEventStream(options: StreamReader): Promise<void> {
       if (stopped) return;
       if (chunk.done) break;
       options.onBytes();
-      try {
-        parser.feed(decoder.decode(chunk.value, { stream: true }));
-      } finally {
-        // Once per chunk, and also when a handler threw or an event was too large mid-chunk:
-        // the events delivered before that are not asked for again.
-        if (lastEventId !== committedId) onId((committedId = lastEventId));
-      }
-      if (options.afterChunk) {
-        await options.afterChunk();
-        // Time spent waiting for a slow consumer is not the server being idle.
-        options.onBytes();
-      }
+      const taking = feed(decoder.decode(chunk.value, { stream: true }));
+      if (taking) await taking;
     }
     // Flushing yields '' or U+FFFD for a truncated UTF-8 sequence. An event still incomplete at
     // the end is dropped (the spec's "once the end of the file is reached, any pending data must
     // be discarded"), and its id never counts.
-    parser.feed(decoder.decode());
-    if (lastEventId !== committedId) onId(lastEventId);
+    await feed(decoder.decode());
   } finally {
     signal.removeEventListener('abort', cancel);
     // Frees the connection when we stop early (a handler threw, an oversized event); a no-op after the end.
