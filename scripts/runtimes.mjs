@@ -113,43 +113,35 @@ const version = (command, args = ['--version']) =>
 
 const runtimes = [];
 for (const major of [22, 24]) {
-  runtimes.push({
-    name: `Node ${major} (ESM)`,
-    async run() {
-      const node = await ensureNode(major);
-      if (!node.path) return { skipped: node.reason };
-      return { version: node.version, checks: await runProcess(node.path, [esmHarness]) };
-    },
-  });
-  runtimes.push({
-    name: `Node ${major} (CommonJS)`,
-    async run() {
-      const node = await ensureNode(major);
-      if (!node.path) return { skipped: node.reason };
-      return { version: node.version, checks: await runProcess(node.path, [cjsHarness]) };
-    },
-  });
+  for (const [format, harnessFile] of [
+    ['ESM', esmHarness],
+    ['CommonJS', cjsHarness],
+  ]) {
+    runtimes.push({
+      name: `Node ${major} (${format})`,
+      async run() {
+        const node = await ensureNode(major);
+        if (!node.path) return { skipped: node.reason };
+        return { version: node.version, checks: await runProcess(node.path, [harnessFile]) };
+      },
+    });
+  }
 }
-runtimes.push({
-  name: 'Deno',
-  async run() {
-    const deno = toolPath('.bin/deno');
-    if (!deno || !existsSync(deno)) return { skipped: tools.reason ?? 'the deno package has no binary here' };
-    const seen = version(deno);
-    if (!seen) return { skipped: `${deno} does not run here` };
-    return { version: seen, checks: await runProcess(deno, ['run', '--allow-net', '--allow-read', esmHarness]) };
-  },
-});
-runtimes.push({
-  name: 'Bun',
-  async run() {
-    const bun = toolPath('.bin/bun');
-    if (!bun || !existsSync(bun)) return { skipped: tools.reason ?? 'the bun package has no binary here' };
-    const seen = version(bun);
-    if (!seen) return { skipped: `${bun} does not run here` };
-    return { version: `Bun ${seen}`, checks: await runProcess(bun, [esmHarness]) };
-  },
-});
+/** A runtime whose binary comes in one of the matrix's npm packages. */
+function binaryRuntime(name, binary, args, label = (seen) => seen) {
+  return {
+    name,
+    async run() {
+      const path = toolPath('.bin', binary);
+      if (!path || !existsSync(path)) return { skipped: tools.reason ?? `the ${binary} package has no binary here` };
+      const seen = version(path);
+      if (!seen) return { skipped: `${path} does not run here` };
+      return { version: label(seen), checks: await runProcess(path, args) };
+    },
+  };
+}
+runtimes.push(binaryRuntime('Deno', 'deno', ['run', '--allow-net', '--allow-read', esmHarness]));
+runtimes.push(binaryRuntime('Bun', 'bun', [esmHarness], (seen) => `Bun ${seen}`));
 runtimes.push({
   name: 'workerd (miniflare)',
   async run() {
