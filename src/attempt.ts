@@ -1,4 +1,4 @@
-import { EventTooLargeError, IdleTimeoutError, NetworkError } from './errors.js';
+import { EventTooLargeError, IdleTimeoutError, NetworkError, type FetchEventSourceError } from './errors.js';
 import type { NormalizedOptions } from './options.js';
 import { buildAttempt } from './request.js';
 import { classifyResponse } from './response.js';
@@ -6,30 +6,28 @@ import { readEventStream, type Consumer } from './stream.js';
 import type { PageWatch } from './visibility.js';
 import { ABORTED, unlessAborted } from './wait.js';
 
-/** How one attempt ended. */
-export type Outcome =
-  | { kind: 'closed' } // the server ended the stream cleanly
-  | { kind: 'stop' } // 204: nothing more to read
-  | { kind: 'aborted' } // the caller's signal
-  | { kind: 'paused' } // the page was hidden
-  | { kind: 'failed'; error: unknown; fatal: boolean };
-
-export interface Attempt {
-  options: NormalizedOptions;
-  /** The requests of this call so far, counting this one. */
-  number: number;
-  lastEventId: string;
+/** What one call keeps across its attempts: set up by the loop, updated by each attempt. */
+export interface Session {
+  readonly options: NormalizedOptions;
+  readonly consumer: Consumer;
   /** Aborts with the whole call. */
-  stopped: AbortSignal;
-  page: PageWatch;
-  consumer: Consumer;
-  /** The connection opened: a 2xx `text/event-stream`, before `onopen`. */
-  onOpen: () => void;
-  /** The last event ID string changed. */
-  onId: (id: string) => void;
-  /** The server sent `retry:`. */
-  onRetry: (ms: number) => void;
+  readonly stopped: AbortSignal;
+  readonly page: PageWatch;
+  /** https://html.spec.whatwg.org/multipage/server-sent-events.html#concept-event-stream-last-event-id */
+  lastEventId: string;
+  /** The server's latest `retry:` (ms). */
+  serverRetry: number | undefined;
+  /** The requests so far, counting the current one. */
+  requests: number;
+  /** When the current attempt's stream opened (a 2xx `text/event-stream`), if it did. */
+  openedAt: number | undefined;
 }
+
+/**
+ * How one attempt ended: the server ended the stream cleanly (`closed`), a 204 (`stop`), the
+ * caller's signal (`aborted`), the page was hidden (`paused`), or the failure to decide on.
+ */
+export type Outcome = 'closed' | 'stop' | 'aborted' | 'paused' | FetchEventSourceError;
 
 /** Marks an abort of an attempt because the page was hidden. */
 const PAUSE = Symbol('pause');
@@ -38,24 +36,21 @@ const PAUSE = Symbol('pause');
  * One request and, if it opens, its whole stream. Every callback it awaits (`headers`, `fetch`,
  * `onopen`) is raced with the abort, so an abort settles it at once whatever the callback does.
  */
-export async function connect(attempt: Attempt): Promise<Outcome> {
-  const { options, stopped, page } = attempt;
-  const { label: request, callbacks } = options;
+export async function connect(session: Session): Promise<Outcome> {
+  const { options, stopped, page } = session;
+  const { label, callbacks, idleTimeout } = options;
   const controller = new AbortController();
   const { signal } = controller;
   const abortAttempt = () => controller.abort();
   stopped.addEventListener('abort', abortAttempt);
   const unwatchPage = page.onChange(() => page.hidden && controller.abort(PAUSE));
-  const idle = watchIdle(options.idleTimeout, () =>
-    controller.abort(new IdleTimeoutError(options.idleTimeout, request)),
-  );
-  const interrupted = (): Outcome => {
-    if (stopped.aborted) return { kind: 'aborted' };
-    if (signal.reason === PAUSE) return { kind: 'paused' };
-    return { kind: 'failed', error: signal.reason, fatal: false };
-  };
+  const idle = watchIdle(idleTimeout, () => controller.abort(new IdleTimeoutError(idleTimeout, label)));
+  const interrupted = (): Outcome =>
+    stopped.aborted ? 'aborted' : signal.reason === PAUSE ? 'paused' : (signal.reason as IdleTimeoutError);
+  let opened: Response | undefined;
+  session.openedAt = undefined;
   try {
-    const context = { attempt: attempt.number, lastEventId: attempt.lastEventId };
+    const context = { attempt: ++session.requests, lastEventId: session.lastEventId };
     const headers = typeof options.headers === 'function' ? options.headers(context) : options.headers;
     const ownHeaders = await unlessAborted(headers, signal);
     if (ownHeaders === ABORTED) return interrupted();
@@ -67,54 +62,30 @@ export async function connect(attempt: Attempt): Promise<Outcome> {
       // A custom fetch may ignore the signal: the race settles it, and a late response is freed.
       response = await unlessAborted(fetch(input, init), signal, discardBody);
     } catch (error) {
-      return signal.aborted
-        ? interrupted()
-        : { kind: 'failed', error: new NetworkError('connect', request, error), fatal: false };
+      return signal.aborted ? interrupted() : new NetworkError('could not connect to', label, error);
     }
     if (response === ABORTED) return interrupted();
-    const verdict = classifyResponse(response, request, Date.now());
-    if (verdict.kind === 'stop') {
-      discardBody(response);
-      return { kind: 'stop' };
-    }
-    if (verdict.kind !== 'open') return { kind: 'failed', error: verdict.error, fatal: verdict.kind === 'fatal' };
+    const verdict = classifyResponse(response, label, Date.now());
+    if (verdict === 'stop') discardBody(response);
+    // An error keeps its response unread for the caller; the loop frees it when it retries.
+    if (verdict !== 'open') return verdict;
 
     // https://html.spec.whatwg.org/multipage/server-sent-events.html#sse-processing-model:
     // "announce the connection".
-    attempt.onOpen();
-    let opened: void | typeof ABORTED;
-    try {
-      opened = await unlessAborted(callbacks.onopen?.(response), signal);
-    } catch (error) {
-      discardBody(response);
-      throw error;
-    }
-    if (opened === ABORTED) {
-      discardBody(response);
-      return interrupted();
-    }
-    if (response.body) {
-      await readEventStream({
-        body: response.body,
-        request,
-        signal,
-        maxEventSize: options.maxEventSize,
-        lastEventId: attempt.lastEventId,
-        onId: attempt.onId,
-        consumer: attempt.consumer,
-        onRetry: attempt.onRetry,
-        onBytes: idle.touch,
-      });
-    }
-    return signal.aborted ? interrupted() : { kind: 'closed' };
+    opened = response;
+    session.openedAt = Date.now();
+    if ((await unlessAborted(callbacks.onopen?.(response), signal)) === ABORTED) return interrupted();
+    if (response.body) await readEventStream(response.body, session, signal, idle.touch);
+    return signal.aborted ? interrupted() : 'closed';
   } catch (error) {
     if (signal.aborted) return interrupted();
-    // A dropped connection is retried and an oversized event is fatal, both through onerror;
+    // A dropped connection and an oversized event are failures to decide on (through onerror);
     // a handler's exception rejects as it is (a bug must not re-POST a paid request).
-    if (error instanceof NetworkError) return { kind: 'failed', error, fatal: false };
-    if (error instanceof EventTooLargeError) return { kind: 'failed', error, fatal: true };
+    if (error instanceof NetworkError || error instanceof EventTooLargeError) return error;
     throw error;
   } finally {
+    // Frees a body nobody will read (an abort or a throw in `onopen`); a no-op once it was read.
+    if (opened) discardBody(opened);
     idle.stop();
     unwatchPage();
     stopped.removeEventListener('abort', abortAttempt);
@@ -123,15 +94,14 @@ export async function connect(attempt: Attempt): Promise<Outcome> {
 
 /** Calls `onIdle` when `touch` has not been called for `ms` (0: never). */
 function watchIdle(ms: number, onIdle: () => void) {
-  if (ms === 0) return { touch: () => {}, stop: () => {} };
-  let timer = setTimeout(onIdle, ms);
-  return {
-    touch() {
-      clearTimeout(timer);
-      timer = setTimeout(onIdle, ms);
-    },
-    stop: () => clearTimeout(timer),
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const touch = () => {
+    if (!ms) return;
+    clearTimeout(timer);
+    timer = setTimeout(onIdle, ms);
   };
+  touch();
+  return { touch, stop: () => clearTimeout(timer) };
 }
 
 export function discardBody(response: Response): void {

@@ -1,7 +1,7 @@
-import { connect, discardBody, type Outcome } from './attempt.js';
+import { connect, discardBody, type Session } from './attempt.js';
 import { ContentTypeError, HttpError } from './errors.js';
 import { normalizeOptions, type NormalizedOptions } from './options.js';
-import { decideFailure, retryAfterOf, retryDelay } from './retry.js';
+import { decideFailure, retryDelay } from './retry.js';
 import type { Consumer } from './stream.js';
 import type { FetchEventSourceInit } from './types.js';
 import { watchPage, whenOnline, whenVisible, type OnlineSource, type VisibilitySource } from './visibility.js';
@@ -26,9 +26,6 @@ export async function fetchEventSource(input: RequestInfo | URL, init?: FetchEve
   await runStream(options, { onMessage: options.callbacks.onmessage ?? (() => {}) });
 }
 
-/** What the loop does next: reconnect after `delay` ms (told to `onretry` with `error`), or end. */
-type Next = { delay: number; error: unknown } | undefined;
-
 /** Where the loop learns that the page is hidden or the network is down; the globals by default. */
 export interface PageSources {
   document?: VisibilitySource | undefined;
@@ -47,98 +44,72 @@ export async function runStream(
   random = Math.random,
   sources: PageSources = {},
 ): Promise<void> {
-  const { signal: callerSignal, callbacks, retry: policy } = options;
+  const { signal: callerSignal, callbacks, retry: policy, label } = options;
   if (callerSignal?.aborted) return;
   const stop = new AbortController();
   const stopped = stop.signal;
   const onCallerAbort = () => stop.abort();
   callerSignal?.addEventListener('abort', onCallerAbort);
   const page = watchPage(!options.openWhenHidden, sources.document);
-  // https://html.spec.whatwg.org/multipage/server-sent-events.html#concept-event-stream-last-event-id
-  let lastEventId = options.lastEventId;
-  let serverRetry: number | undefined;
-  let requests = 0;
+  const session: Session = {
+    options,
+    consumer,
+    stopped,
+    page,
+    lastEventId: options.lastEventId,
+    serverRetry: undefined,
+    requests: 0,
+    openedAt: undefined,
+  };
   // Consecutive failures (what `maxRetries` counts) and consecutive reconnects (what the backoff
   // grows with, clean closes included). Only a connection that stayed open for `minUptime`
   // starts both over, so a server that opens and drops at once is backed off like one that refuses.
   let failures = 0;
   let reconnects = 0;
 
-  /** A failure: the delay before the next request, or a throw that ends the call. */
-  function afterFailure(error: unknown, fatal: boolean): Next {
-    failures += 1;
-    reconnects += 1;
-    const answer = callbacks.onerror?.(error);
-    const scheduled = policy
-      ? retryDelay({ step: reconnects, policy, serverRetry, retryAfter: retryAfterOf(error), random })
-      : 0;
-    const decision = decideFailure({ error, fatal, failures, policy, answer, scheduled, request: options.label });
-    if (!decision.retry) throw decision.error;
-    // We are retrying, so a response the error carried will not be read by anyone.
-    if (error instanceof HttpError || error instanceof ContentTypeError) discardBody(error.response);
-    return { delay: decision.delay, error };
-  }
-
-  /** The server ended the stream cleanly. */
-  async function afterClose(): Promise<Next> {
-    try {
-      if ((await unlessAborted(callbacks.onclose?.(), stopped)) === ABORTED) return undefined;
-    } catch (thrown) {
-      // Kept from `@microsoft/fetch-event-source`: throwing in `onclose` asks for a retry.
-      return afterFailure(thrown, false);
-    }
-    if (!options.reconnectOnClose || policy === false) return undefined;
-    // Not a failure, so it does not count toward maxRetries; but one that came too soon grows the delay.
-    reconnects += 1;
-    return {
-      delay: retryDelay({ step: reconnects, policy, serverRetry, retryAfter: undefined, random }),
-      error: undefined,
-    };
-  }
-
   try {
     for (;;) {
       await whenVisible(page, stopped);
       if (stopped.aborted) return;
-      let openedAt: number | undefined;
-      const outcome: Outcome = await connect({
-        options,
-        number: ++requests,
-        lastEventId,
-        stopped,
-        page,
-        consumer,
-        onOpen: () => (openedAt = Date.now()),
-        onId: (id) => (lastEventId = id),
-        onRetry: (ms) => (serverRetry = ms),
-      });
+      const outcome = await connect(session);
+      const { openedAt } = session;
       if (policy && openedAt !== undefined && Date.now() - openedAt >= policy.minUptime) {
         failures = 0;
         reconnects = 0;
       }
-      let next: Next;
-      switch (outcome.kind) {
-        case 'aborted':
-        case 'stop':
-          return;
-        case 'paused':
-          continue;
-        case 'closed':
-          next = await afterClose();
-          break;
-        case 'failed':
-          next = afterFailure(outcome.error, outcome.fatal);
-          break;
+      if (outcome === 'aborted' || outcome === 'stop') return;
+      if (outcome === 'paused') continue;
+      let failed = outcome !== 'closed';
+      let error: unknown = failed ? outcome : undefined;
+      if (!failed) {
+        try {
+          if ((await unlessAborted(callbacks.onclose?.(), stopped)) === ABORTED) return;
+        } catch (thrown) {
+          // Kept from `@microsoft/fetch-event-source`: throwing in `onclose` asks for a retry.
+          failed = true;
+          error = thrown;
+        }
+        if (!failed && (!options.reconnectOnClose || !policy)) return;
       }
-      if (!next || stopped.aborted) return;
-      callbacks.onretry?.({ failures, delay: next.delay, error: next.error });
+      // A clean close is no failure, so it does not count toward maxRetries; but one that came
+      // too soon grows the delay.
+      reconnects += 1;
+      const retryAfter = error instanceof HttpError ? error.retryAfter : undefined;
+      let wait = policy ? retryDelay(reconnects, policy, session.serverRetry, retryAfter, random) : 0;
+      if (failed) {
+        failures += 1;
+        wait = decideFailure(error, failures, policy, callbacks.onerror?.(error), wait, label);
+        // We are retrying, so a response the error carried will not be read by anyone.
+        if (error instanceof HttpError || error instanceof ContentTypeError) discardBody(error.response);
+      }
+      if (stopped.aborted) return;
+      callbacks.onretry?.({ failures, delay: wait, error });
       // A page hidden during the wait ends it: the loop then waits for the page instead.
-      await delay(next.delay, stopped, (done) => page.onChange(() => page.hidden && done()));
+      await delay(wait, stopped, (done) => page.onChange(() => page.hidden && done()));
       if (stopped.aborted) return;
       if (!page.hidden) await whenOnline(stopped, sources.online);
     }
   } finally {
     callerSignal?.removeEventListener('abort', onCallerAbort);
-    page.dispose();
   }
 }

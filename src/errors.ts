@@ -19,9 +19,8 @@ export class HttpError extends FetchEventSourceError {
   /** Milliseconds the server asked us to wait (`Retry-After` on 429/503), if it did. */
   readonly retryAfter: number | undefined;
 
-  constructor(response: Response, request: RequestLabel, retryAfter?: number) {
-    const statusText = response.statusText ? ` ${response.statusText}` : '';
-    super(`${response.status}${statusText} from ${request.method} ${request.url}`);
+  constructor(response: Response, label: string, retryAfter?: number) {
+    super(`${response.status} ${response.statusText} from ${label}`.replace('  ', ' '));
     this.status = response.status;
     hideResponse(this, response);
     this.retryAfter = retryAfter;
@@ -34,11 +33,9 @@ export class ContentTypeError extends FetchEventSourceError {
   readonly contentType: string;
   declare readonly response: Response;
 
-  constructor(response: Response, request: RequestLabel) {
+  constructor(response: Response, label: string) {
     const contentType = response.headers.get('content-type') ?? '';
-    super(
-      `expected text/event-stream from ${request.method} ${request.url}, got ${contentType ? `"${contentType}"` : 'no Content-Type'}`,
-    );
+    super(`expected text/event-stream from ${label}, got ${contentType ? `"${contentType}"` : 'no Content-Type'}`);
     this.contentType = contentType;
     hideResponse(this, response);
   }
@@ -48,9 +45,8 @@ export class ContentTypeError extends FetchEventSourceError {
 export class NetworkError extends FetchEventSourceError {
   override name = 'NetworkError' as const;
 
-  constructor(what: 'connect' | 'read', request: RequestLabel, cause: unknown) {
-    const doing = what === 'connect' ? 'could not connect to' : 'connection dropped while reading';
-    super(`${doing} ${request.method} ${request.url}`, { cause });
+  constructor(what: 'could not connect to' | 'connection dropped while reading', label: string, cause: unknown) {
+    super(`${what} ${label}`, { cause });
   }
 }
 
@@ -59,10 +55,8 @@ export class RetryLimitError extends FetchEventSourceError {
   override name = 'RetryLimitError' as const;
   readonly failures: number;
 
-  constructor(failures: number, request: RequestLabel, cause: unknown) {
-    super(`gave up on ${request.method} ${request.url} after ${failures} consecutive failures`, {
-      cause,
-    });
+  constructor(failures: number, label: string, cause: unknown) {
+    super(`gave up on ${label} after ${failures} consecutive failures`, { cause });
     this.failures = failures;
   }
 }
@@ -72,8 +66,8 @@ export class EventTooLargeError extends FetchEventSourceError {
   override name = 'EventTooLargeError' as const;
   readonly maxEventSize: number;
 
-  constructor(maxEventSize: number, request: RequestLabel) {
-    super(`an event from ${request.method} ${request.url} exceeded maxEventSize (${maxEventSize} characters)`);
+  constructor(maxEventSize: number, label: string) {
+    super(`an event from ${label} exceeded maxEventSize (${maxEventSize} characters)`);
     this.maxEventSize = maxEventSize;
   }
 }
@@ -83,8 +77,8 @@ export class IdleTimeoutError extends FetchEventSourceError {
   override name = 'IdleTimeoutError' as const;
   readonly idleTimeout: number;
 
-  constructor(idleTimeout: number, request: RequestLabel) {
-    super(`no data from ${request.method} ${request.url} for ${idleTimeout} ms`);
+  constructor(idleTimeout: number, label: string) {
+    super(`no data from ${label} for ${idleTimeout} ms`);
     this.idleTimeout = idleTimeout;
   }
 }
@@ -95,12 +89,6 @@ export class IdleTimeoutError extends FetchEventSourceError {
  */
 function hideResponse(error: Error, response: Response): void {
   Object.defineProperty(error, 'response', { value: response, enumerable: false });
-}
-
-/** What an error message says about the request: never its headers, body, query or fragment. */
-export interface RequestLabel {
-  method: string;
-  url: string;
 }
 
 const ownNames = new Set([

@@ -1,5 +1,5 @@
 import { runStream } from './client.js';
-import { defaults, normalizeOptions } from './options.js';
+import { normalizeOptions } from './options.js';
 import { eventTargetCallsHandlers, messageEvent } from './platform-events.js';
 import type { FetchEventSourceInit } from './types.js';
 
@@ -59,7 +59,8 @@ export class EventSource extends EventTarget {
     const base = (globalThis as { location?: { href: string } }).location?.href;
     if (!URL.canParse(url, base)) throw new DOMException(`invalid URL: ${String(url)}`, 'SyntaxError');
     this.url = new URL(url, base).href;
-    const { withCredentials = false, openWhenHidden = defaults.eventSourceOpenWhenHidden, ...rest } = init;
+    // Never paused while hidden by default, as the native class is not.
+    const { withCredentials = false, openWhenHidden = true, ...rest } = init;
     this.withCredentials = withCredentials;
     // The on* attributes run before listeners added later, as attributes set first do; where the
     // platform's EventTarget calls them itself (workerd), it is left to do so.

@@ -1,5 +1,4 @@
-import type { RequestLabel } from './errors.js';
-import { requestLabel } from './request.js';
+import { requestLabel, requestMethod } from './request.js';
 import type { FetchEventSourceInit, HeadersOption, RetryPolicy } from './types.js';
 
 /** Every default in one place; the TSDoc `@default` of each option says the same. */
@@ -15,8 +14,6 @@ export const defaults = {
    * Deviation from `@microsoft/fetch-event-source`, which re-sent every stream on a tab switch.
    */
   openWhenHidden: (method: string): boolean => method !== 'GET' && method !== 'HEAD',
-  /** The `EventSource` class never pauses, as the native one does not. */
-  eventSourceOpenWhenHidden: true,
 } as const;
 
 export type ResolvedRetryPolicy = Required<{ [K in keyof RetryPolicy]: number }>;
@@ -27,10 +24,10 @@ export type Callbacks = Pick<FetchEventSourceInit, 'onopen' | 'onmessage' | 'onc
 /** The options with defaults applied and every mistake reported up front. */
 export interface NormalizedOptions {
   input: RequestInfo | URL;
-  /** Method and URL for messages: no credentials, no query, no fragment. */
-  label: RequestLabel;
+  /** `METHOD origin/path` for messages: no credentials, no query, no fragment. */
+  label: string;
   /** What is passed to `fetch` as it is: method, body, credentials, … */
-  request: Omit<RequestInit, 'headers' | 'signal'>;
+  request: Omit<RequestInit, 'headers' | 'signal' | 'body'> & Pick<FetchEventSourceInit, 'body'>;
   headers: HeadersOption | undefined;
   signal: AbortSignal | undefined;
   fetch: typeof fetch;
@@ -60,32 +57,28 @@ export function normalizeOptions(input: RequestInfo | URL, init: FetchEventSourc
     onclose,
     onerror,
     onretry,
-    body,
-    ...rest // what fetch takes as it is; the callbacks above stay out of it
+    ...request // what fetch takes as it is; the callbacks above stay out of it
   } = init;
-  const request: NormalizedOptions['request'] = body === undefined ? rest : { ...rest, body };
 
-  if (typeof ReadableStream !== 'undefined' && body instanceof ReadableStream) {
+  if (typeof ReadableStream !== 'undefined' && request.body instanceof ReadableStream) {
     throw new TypeError(
-      '`body` is a ReadableStream and cannot be re-sent on reconnect; pass a string, Blob, FormData, URLSearchParams or ArrayBuffer',
+      '`body` is a ReadableStream and cannot be re-sent on reconnect; pass a string, Blob or FormData',
     );
   }
-  if (/[\r\n\0]/.test(lastEventId)) {
-    throw new TypeError('`lastEventId` must not contain CR, LF or NUL: it is sent as the Last-Event-ID header');
-  }
+  if (/[\r\n\0]/.test(lastEventId)) throw new TypeError('`lastEventId` must not contain CR, LF or NUL');
   if (retry === false && reconnectOnClose) {
-    throw new TypeError('`retry: false` never reconnects, so it cannot be combined with `reconnectOnClose: true`');
+    throw new TypeError('`retry: false` cannot be combined with `reconnectOnClose: true`');
   }
-  if (customFetch === undefined && typeof globalThis.fetch !== 'function') {
+  if (!customFetch && typeof globalThis.fetch !== 'function') {
     throw new TypeError('no `fetch` on this platform; pass one as the `fetch` option');
   }
-  if (!(maxEventSize > 0)) throw new TypeError('`maxEventSize` must be a positive number of characters');
-  if (!(idleTimeout >= 0)) throw new TypeError('`idleTimeout` must be 0 (off) or a positive number of ms');
+  if (!(maxEventSize > 0)) throw new TypeError('`maxEventSize` must be a positive number');
+  if (!(idleTimeout >= 0)) throw new TypeError('`idleTimeout` must be 0 (off) or a positive number');
 
-  const label = requestLabel(input, request.method, body);
+  const method = requestMethod(input, request.method);
   return {
     input,
-    label,
+    label: requestLabel(input, method, request.body),
     request,
     headers,
     signal: signal ?? undefined,
@@ -95,7 +88,7 @@ export function normalizeOptions(input: RequestInfo | URL, init: FetchEventSourc
     retry: retry === false ? false : normalizeRetry(retry),
     reconnectOnClose,
     lastEventId,
-    openWhenHidden: openWhenHidden ?? defaults.openWhenHidden(label.method),
+    openWhenHidden: openWhenHidden ?? defaults.openWhenHidden(method),
     maxEventSize,
     idleTimeout,
     callbacks: init,
@@ -106,7 +99,7 @@ function normalizeRetry(policy: RetryPolicy = {}): ResolvedRetryPolicy {
   const resolved: ResolvedRetryPolicy = { ...defaults.retry };
   for (const name of Object.keys(resolved) as Array<keyof ResolvedRetryPolicy>) {
     const value = policy[name] ?? defaults.retry[name];
-    if (!(value >= 0)) throw new TypeError(`\`retry.${name}\` must be a number ≥ 0, got ${String(value)}`);
+    if (!(value >= 0)) throw new TypeError(`\`retry.${name}\` must be a number ≥ 0, got ${value}`);
     resolved[name] = value;
   }
   if (resolved.factor < 1) throw new TypeError('`retry.factor` must be ≥ 1: a shrinking backoff hammers the server');

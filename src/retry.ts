@@ -1,20 +1,10 @@
-import { HttpError, RetryLimitError, type RequestLabel } from './errors.js';
+import { ContentTypeError, EventTooLargeError, HttpError, RetryLimitError } from './errors.js';
 import type { ResolvedRetryPolicy } from './options.js';
 
-export interface DelayInput {
-  /** Consecutive reconnects since the last healthy connection, counting this one: 1 for the first. */
-  step: number;
-  policy: ResolvedRetryPolicy;
-  /** The stream's latest `retry:` value (ms), if the server sent one. */
-  serverRetry: number | undefined;
-  /** The failed response's `Retry-After` (ms), if it had a readable one. */
-  retryAfter: number | undefined;
-  /** A number in [0, 1). */
-  random: () => number;
-}
-
 /**
- * Milliseconds to wait before the next request.
+ * Milliseconds to wait before reconnect number `step` (1 for the first since the last healthy
+ * connection). `serverRetry` is the stream's latest `retry:`, `retryAfter` the failed response's
+ * `Retry-After` (both ms, if any), `random` a number in [0, 1).
  *
  * https://html.spec.whatwg.org/multipage/server-sent-events.html#concept-event-stream-reconnection-time:
  * the first reconnect after a healthy connection waits the reconnection time, which a server's
@@ -24,7 +14,13 @@ export interface DelayInput {
  * or `Retry-After` only ever lengthens a wait. So no server can make a client hammer it, and a fleet
  * of clients does not reconnect in the same millisecond.
  */
-export function retryDelay({ step, policy, serverRetry, retryAfter, random }: DelayInput): number {
+export function retryDelay(
+  step: number,
+  policy: ResolvedRetryPolicy,
+  serverRetry: number | undefined,
+  retryAfter: number | undefined,
+  random: () => number,
+): number {
   const stretch = 1 + random() * policy.jitter;
   const base =
     step <= 1
@@ -35,36 +31,35 @@ export function retryDelay({ step, policy, serverRetry, retryAfter, random }: De
   return Math.max(backoff, (retryAfter ?? 0) * stretch);
 }
 
-export interface FailureInput {
-  error: unknown;
-  /** A retry would meet the same answer (a 4xx, a wrong content type, an oversized event). */
-  fatal: boolean;
-  /** Consecutive failures, counting this one. */
-  failures: number;
-  /** `false`: never reconnect. */
-  policy: ResolvedRetryPolicy | false;
-  /** What `onerror` returned: a number of ms overrides the policy. */
-  answer: unknown;
-  /** The delay the schedule gives (`retryDelay`). */
-  scheduled: number;
-  request: RequestLabel;
+/**
+ * A retry would meet the same answer: a wrong content type, an oversized event, or a 4xx but
+ * 408/429 (408, 429 and 5xx are temporary by definition; a 401 retried forever is the bug we
+ * exist to avoid). Dropped connections, idle timeouts and anything `onclose` throws are retried.
+ */
+export function isFatal(error: unknown): boolean {
+  if (error instanceof HttpError) return error.status !== 408 && error.status !== 429 && error.status < 500;
+  return error instanceof ContentTypeError || error instanceof EventTooLargeError;
 }
 
-export type Decision = { retry: true; delay: number } | { retry: false; error: unknown };
-
-/** Whether, and after how long, a failure is retried (the policy table in the README). */
-export function decideFailure({ error, fatal, failures, policy, answer, scheduled, request }: FailureInput): Decision {
-  if (policy === false) return { retry: false, error };
+/**
+ * The delay before retrying the failure `error`, or a throw that ends the call (the policy table in
+ * the README). `failures` counts consecutive failures, this one included; `answer` is what `onerror`
+ * returned; `scheduled` is what `retryDelay` gives.
+ */
+export function decideFailure(
+  error: unknown,
+  failures: number,
+  policy: ResolvedRetryPolicy | false,
+  answer: unknown,
+  scheduled: number,
+  label: string,
+): number {
+  if (policy === false) throw error;
   // Deviation from spec: `onerror` may override the policy; a number is honoured exactly, 0 included.
-  if (typeof answer === 'number') return { retry: true, delay: answer };
-  if (fatal) return { retry: false, error };
-  if (failures > policy.maxRetries) return { retry: false, error: new RetryLimitError(failures, request, error) };
-  return { retry: true, delay: scheduled };
-}
-
-/** The `Retry-After` of a failure that carried one. */
-export function retryAfterOf(error: unknown): number | undefined {
-  return error instanceof HttpError ? error.retryAfter : undefined;
+  if (typeof answer === 'number') return answer;
+  if (isFatal(error)) throw error;
+  if (failures > policy.maxRetries) throw new RetryLimitError(failures, label, error);
+  return scheduled;
 }
 
 /**
@@ -72,13 +67,8 @@ export function retryAfterOf(error: unknown): number | undefined {
  * unreadable, zero or in the past, since it may only lengthen a wait.
  */
 export function parseRetryAfter(value: string | null, now: number): number | undefined {
-  if (value === null) return undefined;
-  const trimmed = value.trim();
+  const trimmed = value?.trim() ?? '';
   // Every HTTP-date form names its month; Date.parse alone would also take "-5" or "1.5".
-  const ms = /^\d+$/.test(trimmed)
-    ? Number(trimmed) * 1000
-    : /[a-z]{3}/i.test(trimmed)
-      ? Date.parse(trimmed) - now
-      : Number.NaN;
+  const ms = /^\d+$/.test(trimmed) ? Number(trimmed) * 1000 : /[a-z]{3}/i.test(trimmed) ? Date.parse(trimmed) - now : 0;
   return ms > 0 ? ms : undefined;
 }

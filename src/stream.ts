@@ -1,5 +1,6 @@
-import { createParser, type ParseError } from 'eventsource-parser';
-import { EventTooLargeError, NetworkError, type RequestLabel } from './errors.js';
+import { createParser } from 'eventsource-parser';
+import type { Session } from './attempt.js';
+import { EventTooLargeError, NetworkError } from './errors.js';
 import type { EventSourceMessage } from './types.js';
 
 /**
@@ -23,57 +24,47 @@ export type Consumer =
     }
   | { onBatch: (messages: EventSourceMessage[]) => Promise<void>; onMessage?: undefined };
 
-export interface StreamReader {
-  body: ReadableStream<Uint8Array>;
-  request: RequestLabel;
-  /** Aborting it cancels the body reader, whatever the `fetch` that made the body does with signals. */
-  signal: AbortSignal;
-  maxEventSize: number;
-  /** The spec's last event ID string when the stream starts. */
-  lastEventId: string;
-  /** The spec's last event ID string changed to `id` (told once per chunk, after its events). */
-  onId: (id: string) => void;
-  consumer: Consumer;
-  onRetry: (ms: number) => void;
-  /** Called for every chunk received (the idle watchdog). */
-  onBytes: () => void;
-}
-
 /**
- * Reads one response body to its end, delivering its events.
+ * Reads one response body to its end, delivering its events to the session's consumer and telling
+ * the session its last event ID (once per chunk, after the chunk's events) and the server's `retry:`.
+ * `onBytes` is called for every chunk received (the idle watchdog). Aborting `signal` cancels the
+ * body reader, whatever the `fetch` that made the body does with signals.
  * Resolves when the stream ended or `signal` aborted; rejects with `NetworkError` when the
  * connection drops, `EventTooLargeError` on an oversized event, or whatever `onMessage` threw.
  */
-export async function readEventStream(options: StreamReader): Promise<void> {
-  const { signal, onId, maxEventSize, request } = options;
-  const { onMessage, onBatch } = options.consumer;
+export async function readEventStream(
+  body: ReadableStream<Uint8Array>,
+  session: Session,
+  signal: AbortSignal,
+  onBytes: () => void,
+): Promise<void> {
+  const { maxEventSize, label } = session.options;
+  const { onMessage, onBatch } = session.consumer;
   let batch: EventSourceMessage[] = [];
-  let lastEventId = options.lastEventId;
-  let committedId = lastEventId;
+  let lastEventId = session.lastEventId;
   let retry: number | undefined;
   // A handler may abort mid-chunk (the `[DONE]` pattern): nothing after that is delivered, and
   // no later id is committed, so a resume asks again for exactly what was not delivered.
   // (A flag, not `signal.aborted`: that getter costs a fifth of the throughput here.)
   let stopped = signal.aborted;
+  const tooLarge = () => new EventTooLargeError(maxEventSize, label);
   const parser = createParser({
     maxBufferSize: maxEventSize + LONGEST_FIELD_PREFIX,
     // https://html.spec.whatwg.org/multipage/server-sent-events.html#dispatchMessage (step 1):
     // a blank line sets the last event ID string to the id buffer, whether the block had data or not.
     onId(id) {
       if (stopped) return;
-      if (id.length > maxEventSize) throw new EventTooLargeError(maxEventSize, request);
+      if (id.length > maxEventSize) throw tooLarge();
       lastEventId = id;
     },
     onEvent(event) {
       if (stopped) return;
-      const { id, event: type, data } = event;
-      if (data.length + (id === undefined ? 0 : id.length) + (type === undefined ? 0 : type.length) > maxEventSize) {
-        throw new EventTooLargeError(maxEventSize, request);
-      }
+      const { id = '', event: type, data } = event;
+      if (data.length + id.length + (type?.length ?? 0) > maxEventSize) throw tooLarge();
       // The parser hands over a fresh object per event: filling in its defaults in place spares an
       // allocation per event (a tenth of the throughput on small events) and keeps its shape.
       const message = event as EventSourceMessage;
-      message.id = id ?? '';
+      message.id = id;
       message.event = type ?? 'message';
       if (retry !== undefined) {
         message.retry = retry;
@@ -83,27 +74,27 @@ export async function readEventStream(options: StreamReader): Promise<void> {
       else batch.push(message);
     },
     onRetry(ms) {
-      retry = ms;
-      options.onRetry(ms);
+      retry = session.serverRetry = ms;
     },
-    onError(error: ParseError) {
+    onError(error) {
       // Unknown fields and non-numeric `retry` are ignored, as the spec says; only the size limit stops us.
-      if (error.type === 'max-buffer-size-exceeded') throw new EventTooLargeError(maxEventSize, request);
+      if (error.type === 'max-buffer-size-exceeded') throw tooLarge();
     },
   });
   // https://html.spec.whatwg.org/multipage/server-sent-events.html#parsing-an-event-stream:
   // the stream is UTF-8 and one leading BOM is dropped. The parser drops it; the decoder must
   // keep every BOM (Node 24's drops a second one too when the first is split across chunks).
   const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
-  const reader = options.body.getReader();
+  const reader = body.getReader();
   const cancel = () => {
     stopped = true;
     reader.cancel(signal.reason).catch(() => {});
   };
   /**
-   * Feeds `text` to the parser and tells the loop the last event ID once, after the chunk's events.
-   * A batch consumer is handed the events found even when the parser threw (an oversized event
-   * later in the chunk), and its promise is returned; an event-at-a-time consumer costs no await.
+   * Feeds `text` to the parser and commits the last event ID, also when a handler threw or an event
+   * was too large mid-chunk: the events delivered before that are not asked for again. A batch
+   * consumer is handed the events found before such a throw, and its promise is returned; an
+   * event-at-a-time consumer costs no await.
    */
   const feed = (text: string): Promise<void> | undefined => {
     let thrown: { error: unknown } | undefined;
@@ -112,16 +103,14 @@ export async function readEventStream(options: StreamReader): Promise<void> {
     } catch (error) {
       thrown = { error };
     }
-    // Also when a handler threw or an event was too large mid-chunk: the events delivered before
-    // that are not asked for again.
-    if (lastEventId !== committedId) onId((committedId = lastEventId));
+    session.lastEventId = lastEventId;
     if (onBatch && batch.length > 0) {
       const taken = batch;
       batch = [];
       return onBatch(taken).then(() => {
         if (thrown) throw thrown.error;
         // Time spent waiting for a slow consumer is not the server being idle.
-        options.onBytes();
+        onBytes();
       });
     }
     if (thrown) throw thrown.error;
@@ -129,18 +118,18 @@ export async function readEventStream(options: StreamReader): Promise<void> {
   };
   signal.addEventListener('abort', cancel);
   try {
-    if (stopped) return;
     for (;;) {
+      if (stopped) return;
       let chunk: ReadableStreamReadResult<Uint8Array>;
       try {
         chunk = await reader.read();
       } catch (error) {
         if (stopped) return;
-        throw new NetworkError('read', request, error);
+        throw new NetworkError('connection dropped while reading', label, error);
       }
       if (stopped) return;
       if (chunk.done) break;
-      options.onBytes();
+      onBytes();
       const taking = feed(decoder.decode(chunk.value, { stream: true }));
       if (taking) await taking;
     }

@@ -25,42 +25,34 @@ export interface PageWatch {
   readonly hidden: boolean;
   /** Calls `listener` on every visibility change; returns the function that stops it. */
   onChange(listener: () => void): () => void;
-  dispose(): void;
 }
-
-const alwaysVisible: PageWatch = { hidden: false, onChange: () => () => {}, dispose() {} };
 
 /** Watches `doc` when the stream `pauses` while hidden; otherwise a page that is always visible. */
 export function watchPage(pauses: boolean, doc = (globalThis as { document?: VisibilitySource }).document): PageWatch {
-  if (!pauses || typeof doc?.addEventListener !== 'function') return alwaysVisible;
-  const listeners = new Set<() => void>();
-  const notify = () => listeners.forEach((listener) => listener());
-  doc.addEventListener('visibilitychange', notify);
+  const watched = pauses && typeof doc?.addEventListener === 'function' ? doc : undefined;
   return {
     get hidden() {
-      return doc.visibilityState === 'hidden';
+      return watched?.visibilityState === 'hidden';
     },
     onChange(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-    dispose() {
-      listeners.clear();
-      doc.removeEventListener('visibilitychange', notify);
+      watched?.addEventListener('visibilitychange', listener);
+      return () => watched?.removeEventListener('visibilitychange', listener);
     },
   };
 }
 
 /** Resolves once `page` is visible or `signal` aborts. */
 export function whenVisible(page: PageWatch, signal: AbortSignal): Promise<void> {
-  if (!page.hidden) return Promise.resolve();
-  return waitFor(signal, (done) => page.onChange(() => !page.hidden && done()));
+  return waitFor(signal, (done) => {
+    if (!page.hidden) done();
+    return page.onChange(() => !page.hidden && done());
+  });
 }
 
 /** Resolves once `navigator.onLine` is not false (an `online` event), or `signal` aborts. */
 export function whenOnline(signal: AbortSignal, source = globalThis as OnlineSource): Promise<void> {
-  if (source.navigator?.onLine !== false || typeof source.addEventListener !== 'function') return Promise.resolve();
   return waitFor(signal, (done) => {
+    if (source.navigator?.onLine !== false || typeof source.addEventListener !== 'function') done();
     source.addEventListener?.('online', done);
     return () => source.removeEventListener?.('online', done);
   });

@@ -1,10 +1,17 @@
 import { describe, expect, test } from 'vitest';
 import { defaults } from '../src/options.js';
-import { RetryLimitError } from '../src/errors.js';
-import { decideFailure, parseRetryAfter, retryDelay } from '../src/retry.js';
+import {
+  ContentTypeError,
+  EventTooLargeError,
+  HttpError,
+  IdleTimeoutError,
+  NetworkError,
+  RetryLimitError,
+} from '../src/errors.js';
+import { decideFailure, isFatal, parseRetryAfter, retryDelay } from '../src/retry.js';
 
 const policy = { ...defaults.retry };
-const request = { method: 'GET', url: 'https://api.example.com/events' };
+const label = 'GET https://api.example.com/events';
 
 describe('retryDelay', () => {
   test.each([
@@ -32,54 +39,68 @@ describe('retryDelay', () => {
   ])(
     'reconnect %i, server retry %s, Retry-After %s, random %s → %i ms',
     (step, serverRetry, retryAfter, random, expected) => {
-      const delay = retryDelay({ step, policy, serverRetry, retryAfter, random: () => random });
+      const delay = retryDelay(step, policy, serverRetry, retryAfter, () => random);
       expect(Math.round(delay)).toBe(expected);
     },
   );
 
   test('follows a custom policy', () => {
     const custom = { ...policy, initialDelay: 100, maxDelay: 500, factor: 3, jitter: 0 };
-    const delays = [1, 2, 3, 4].map((step) =>
-      retryDelay({ step, policy: custom, serverRetry: undefined, retryAfter: undefined, random: () => 0.9 }),
-    );
+    const delays = [1, 2, 3, 4].map((step) => retryDelay(step, custom, undefined, undefined, () => 0.9));
     expect(delays).toEqual([100, 300, 500, 500]);
   });
 });
 
+describe('isFatal: what a retry would meet again', () => {
+  const status = (code: number) => new HttpError(new Response(null, { status: code }), label);
+  test.each([
+    ['a 400', status(400), true],
+    ['a 401', status(401), true],
+    ['a 404', status(404), true],
+    ['a 3xx fetch did not follow', status(302), true],
+    ['a 408', status(408), false],
+    ['a 429', status(429), false],
+    ['a 500', status(500), false],
+    ['a 503', status(503), false],
+    ['a wrong content type', new ContentTypeError(new Response(''), label), true],
+    ['an oversized event', new EventTooLargeError(10, label), true],
+    ['a dropped connection', new NetworkError('connection dropped while reading', label, undefined), false],
+    ['an idle timeout', new IdleTimeoutError(10, label), false],
+    ['anything onclose throws', new Error('retry me'), false],
+  ])('%s → %s', (_case, error, fatal) => {
+    expect(isFatal(error)).toBe(fatal);
+  });
+});
+
 describe('decideFailure', () => {
-  const error = new Error('the failure');
+  const retryable = new Error('the failure');
+  const fatal = new EventTooLargeError(10, label);
   const limited = { ...policy, maxRetries: 2 };
   test.each([
-    // [case, fatal, failures, policy, onerror's answer, decision]
-    ['a retryable failure waits the schedule', false, 1, policy, undefined, { retry: true, delay: 750 }],
-    ['a fatal one stops with its own error', true, 1, policy, undefined, { retry: false, error }],
-    ['onerror returning a number overrides the schedule', false, 1, policy, 10, { retry: true, delay: 10 }],
-    ['onerror returning 0 is honoured exactly', false, 1, policy, 0, { retry: true, delay: 0 }],
-    ['onerror returning a number retries even a fatal one', true, 1, policy, 5, { retry: true, delay: 5 }],
-    ['onerror returning something else leaves the policy', false, 1, policy, 'x', { retry: true, delay: 750 }],
-    ['retry: false stops, whatever onerror says', false, 1, false, 10, { retry: false, error }],
-    ['the last allowed failure is retried', false, 2, limited, undefined, { retry: true, delay: 750 }],
-  ] as const)('%s', (_case, fatal, failures, chosen, answer, decision) => {
-    expect(decideFailure({ error, fatal, failures, policy: chosen, answer, scheduled: 750, request })).toEqual(
-      decision,
-    );
+    // [case, error, failures, policy, onerror's answer, delay or the error thrown]
+    ['a retryable failure waits the schedule', retryable, 1, policy, undefined, 750],
+    ['a fatal one stops with its own error', fatal, 1, policy, undefined, fatal],
+    ['onerror returning a number overrides the schedule', retryable, 1, policy, 10, 10],
+    ['onerror returning 0 is honoured exactly', retryable, 1, policy, 0, 0],
+    ['onerror returning a number retries even a fatal one', fatal, 1, policy, 5, 5],
+    ['onerror returning something else leaves the policy', retryable, 1, policy, 'x', 750],
+    ['retry: false stops, whatever onerror says', retryable, 1, false, 10, retryable],
+    ['the last allowed failure is retried', retryable, 2, limited, undefined, 750],
+  ] as const)('%s', (_case, error, failures, chosen, answer, expected) => {
+    const decide = () => decideFailure(error, failures, chosen, answer, 750, label);
+    if (typeof expected === 'number') expect(decide()).toBe(expected);
+    else expect(decide).toThrow(expected);
   });
 
   test('one failure past maxRetries stops with RetryLimitError, the failure as its cause', () => {
-    const decision = decideFailure({
-      error,
-      fatal: false,
-      failures: 3,
-      policy: { ...policy, maxRetries: 2 },
-      answer: undefined,
-      scheduled: 750,
-      request,
-    });
-    expect(decision.retry).toBe(false);
-    const stopped = (decision as { error: RetryLimitError }).error;
+    let stopped: unknown;
+    try {
+      decideFailure(retryable, 3, limited, undefined, 750, label);
+    } catch (error) {
+      stopped = error;
+    }
     expect(stopped).toBeInstanceOf(RetryLimitError);
-    expect(stopped.failures).toBe(3);
-    expect(stopped.cause).toBe(error);
+    expect(stopped).toMatchObject({ failures: 3, cause: retryable });
   });
 });
 

@@ -3,10 +3,11 @@
 import { describe, expect, test } from 'vitest';
 import { ContentTypeError, HttpError } from '../src/errors.js';
 import { defaults, normalizeOptions } from '../src/options.js';
-import { buildAttempt, requestLabel } from '../src/request.js';
+import { buildAttempt, requestLabel, requestMethod } from '../src/request.js';
 import { classifyResponse } from '../src/response.js';
+import { isFatal } from '../src/retry.js';
 
-const request = { method: 'GET', url: 'https://api.example.com/events' };
+const label = 'GET https://api.example.com/events';
 const now = Date.parse('2026-11-22T12:00:00Z');
 
 describe('classifyResponse: status × content type × Retry-After', () => {
@@ -38,12 +39,12 @@ describe('classifyResponse: status × content type × Retry-After', () => {
     const headers = new Headers();
     if (contentType) headers.set('content-type', contentType);
     if (retryAfter) headers.set('retry-after', retryAfter);
-    const verdict = classifyResponse(new Response(status === 204 ? null : '', { status, headers }), request, now);
-    expect(verdict.kind).toBe(kind);
-    const error = 'error' in verdict ? verdict.error : undefined;
-    if (errorClass) expect(error).toBeInstanceOf(errorClass);
-    else expect(error).toBeUndefined();
-    if (error instanceof HttpError) expect(error.retryAfter).toBe(wait);
+    const verdict = classifyResponse(new Response(status === 204 ? null : '', { status, headers }), label, now);
+    if (typeof verdict === 'string') expect(verdict).toBe(kind);
+    else expect(isFatal(verdict) ? 'fatal' : 'retry').toBe(kind);
+    if (errorClass) expect(verdict).toBeInstanceOf(errorClass);
+    else expect(typeof verdict).toBe('string');
+    if (verdict instanceof HttpError) expect(verdict.retryAfter).toBe(wait);
   });
 });
 
@@ -117,21 +118,22 @@ describe('requestLabel: what error messages say of the request', () => {
     [new URL('https://api.example.com/x?y=1'), 'PUT', 'PUT https://api.example.com/x'],
     ['/relative/path?q=1#f', undefined, 'GET /relative/path'],
   ] as const)('%s (%s) → %s', (input, method, expected) => {
-    const label = requestLabel(input, method, undefined);
-    expect(`${label.method} ${label.url}`).toBe(expected);
+    expect(requestLabel(input, requestMethod(input, method), undefined)).toBe(expected);
   });
 
   test('takes the method of a Request input', () => {
-    expect(
-      requestLabel(new Request('https://api.example.com/', { method: 'DELETE' }), undefined, undefined).method,
-    ).toBe('DELETE');
+    expect(requestMethod(new Request('https://api.example.com/', { method: 'DELETE' }), undefined)).toBe('DELETE');
   });
 });
 
 describe('normalizeOptions: every bad value and its message', () => {
   const url = 'https://api.example.com/events';
   test.each([
-    ['a ReadableStream body', { method: 'POST', body: new ReadableStream() }, /ReadableStream and cannot be re-sent/],
+    [
+      'a ReadableStream body',
+      { method: 'POST', body: new ReadableStream() },
+      /ReadableStream and cannot be re-sent on reconnect; pass a string, Blob or FormData/,
+    ],
     ['a body on a GET', { body: 'x' }, /a GET request cannot have a body; set `method: 'POST'`/],
     ['a body on a HEAD', { method: 'HEAD', body: 'x' }, /a HEAD request cannot have a body/],
     ['CR in lastEventId', { lastEventId: 'a\rb' }, /`lastEventId` must not contain CR, LF or NUL/],
@@ -154,7 +156,7 @@ describe('normalizeOptions: every bad value and its message', () => {
 
   test('a URL with credentials is refused without repeating them', () => {
     expect(() => normalizeOptions('https://user:hunter2@api.example.com/')).toThrow(
-      'fetch refuses a URL with credentials (https://api.example.com/); send them in an Authorization header',
+      'fetch refuses a URL with credentials (GET https://api.example.com/); send them in an Authorization header',
     );
   });
 
@@ -162,7 +164,7 @@ describe('normalizeOptions: every bad value and its message', () => {
     const onmessage = () => {};
     const options = normalizeOptions(url, { method: 'POST', credentials: 'include', onmessage });
     expect(options).toMatchObject({
-      label: { method: 'POST', url },
+      label: `POST ${url}`,
       request: { method: 'POST', credentials: 'include' },
       retry: defaults.retry,
       reconnectOnClose: false,

@@ -211,9 +211,10 @@ describe('the visibilitychange listener is removed', () => {
 
   test('when the call fails', async () => {
     api.reply(status(401));
-    const { done } = start({});
-    expect(page.listeners).toBe(1);
+    let watching = 0;
+    const { done } = start({ headers: () => ((watching = page.listeners), {}) });
     await expect(done).rejects.toThrow('401');
+    expect(watching).toBe(1);
     expect(page.listeners).toBe(0);
   });
 
