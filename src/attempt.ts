@@ -16,11 +16,11 @@ export interface Session {
   /** https://html.spec.whatwg.org/multipage/server-sent-events.html#concept-event-stream-last-event-id */
   lastEventId: string;
   /** The server's latest `retry:` (ms). */
-  serverRetry: number | undefined;
+  serverRetry?: number | undefined;
   /** The requests so far, counting the current one. */
   requests: number;
   /** When the current attempt's stream opened (a 2xx `text/event-stream`), if it did. */
-  openedAt: number | undefined;
+  openedAt?: number | undefined;
 }
 
 /**

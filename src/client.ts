@@ -51,16 +51,7 @@ export async function runStream(
   const onCallerAbort = () => stop.abort();
   callerSignal?.addEventListener('abort', onCallerAbort);
   const page = watchPage(!options.openWhenHidden, sources.document);
-  const session: Session = {
-    options,
-    consumer,
-    stopped,
-    page,
-    lastEventId: options.lastEventId,
-    serverRetry: undefined,
-    requests: 0,
-    openedAt: undefined,
-  };
+  const session: Session = { options, consumer, stopped, page, lastEventId: options.lastEventId, requests: 0 };
   // Consecutive failures (what `maxRetries` counts) and consecutive reconnects (what the backoff
   // grows with, clean closes included). Only a connection that stayed open for `minUptime`
   // starts both over, so a server that opens and drops at once is backed off like one that refuses.

@@ -60,7 +60,7 @@ export function normalizeOptions(input: RequestInfo | URL, init: FetchEventSourc
     ...request // what fetch takes as it is; the callbacks above stay out of it
   } = init;
 
-  if (typeof ReadableStream !== 'undefined' && request.body instanceof ReadableStream) {
+  if (request.body instanceof ReadableStream) {
     throw new TypeError(
       '`body` is a ReadableStream and cannot be re-sent on reconnect; pass a string, Blob or FormData',
     );
@@ -69,9 +69,10 @@ export function normalizeOptions(input: RequestInfo | URL, init: FetchEventSourc
   if (retry === false && reconnectOnClose) {
     throw new TypeError('`retry: false` cannot be combined with `reconnectOnClose: true`');
   }
-  if (!customFetch && typeof globalThis.fetch !== 'function') {
-    throw new TypeError('no `fetch` on this platform; pass one as the `fetch` option');
-  }
+  // Called as a plain function: a browser's fetch throws "Illegal invocation" when `this` is
+  // anything but the global object, such as an options object it was stored on.
+  const fetch = customFetch ?? globalThis.fetch?.bind(globalThis);
+  if (!fetch) throw new TypeError('no `fetch` on this platform; pass one as the `fetch` option');
   if (!(maxEventSize > 0)) throw new TypeError('`maxEventSize` must be a positive number');
   if (!(idleTimeout >= 0)) throw new TypeError('`idleTimeout` must be 0 (off) or a positive number');
 
@@ -82,9 +83,7 @@ export function normalizeOptions(input: RequestInfo | URL, init: FetchEventSourc
     request,
     headers,
     signal: signal ?? undefined,
-    // Called as a plain function: a browser's fetch throws "Illegal invocation" when `this` is
-    // anything but the global object, such as an options object it was stored on.
-    fetch: customFetch ?? globalThis.fetch.bind(globalThis),
+    fetch,
     retry: retry === false ? false : normalizeRetry(retry),
     reconnectOnClose,
     lastEventId,
