@@ -4,7 +4,7 @@ import { buildAttempt } from './request.js';
 import { classifyResponse } from './response.js';
 import { readEventStream, type Consumer } from './stream.js';
 import type { PageWatch } from './visibility.js';
-import { ABORTED, unlessAborted } from './wait.js';
+import { unlessAborted } from './wait.js';
 
 /** What one call keeps across its attempts: set up by the loop, updated by each attempt. */
 export interface Session {
@@ -29,9 +29,6 @@ export interface Session {
  */
 export type Outcome = 'closed' | 'stop' | 'aborted' | 'paused' | FetchEventSourceError;
 
-/** Marks an abort of an attempt because the page was hidden. */
-const PAUSE = Symbol('pause');
-
 /**
  * One request and, if it opens, its whole stream. Every callback it awaits (`headers`, `fetch`,
  * `onopen`) is raced with the abort, so an abort settles it at once whatever the callback does.
@@ -39,32 +36,28 @@ const PAUSE = Symbol('pause');
 export async function connect(session: Session): Promise<Outcome> {
   const { options, stopped, page } = session;
   const { label, callbacks, idleTimeout } = options;
+  // An attempt is aborted with its outcome as the reason: the caller's abort, a hidden page, an idle timeout.
   const controller = new AbortController();
   const { signal } = controller;
-  const abortAttempt = () => controller.abort();
+  const abortAttempt = () => controller.abort('aborted' satisfies Outcome);
   stopped.addEventListener('abort', abortAttempt);
-  const unwatchPage = page.onChange(() => page.hidden && controller.abort(PAUSE));
+  const unwatchPage = page.onChange(() => page.hidden && controller.abort('paused' satisfies Outcome));
   const idle = watchIdle(idleTimeout, () => controller.abort(new IdleTimeoutError(idleTimeout, label)));
-  const interrupted = (): Outcome =>
-    stopped.aborted ? 'aborted' : signal.reason === PAUSE ? 'paused' : (signal.reason as IdleTimeoutError);
   let opened: Response | undefined;
   session.openedAt = undefined;
   try {
     const context = { attempt: ++session.requests, lastEventId: session.lastEventId };
     const headers = typeof options.headers === 'function' ? options.headers(context) : options.headers;
-    const ownHeaders = await unlessAborted(headers, signal);
-    if (ownHeaders === ABORTED) return interrupted();
-    const [input, init] = buildAttempt(options, ownHeaders, context, signal);
+    const [input, init] = buildAttempt(options, await unlessAborted(headers, signal), context, signal);
     // Called as a plain function, never as a method of `options` (a browser's fetch would throw).
     const { fetch } = options;
-    let response: Response | typeof ABORTED;
+    let response: Response;
     try {
       // A custom fetch may ignore the signal: the race settles it, and a late response is freed.
       response = await unlessAborted(fetch(input, init), signal, discardBody);
     } catch (error) {
-      return signal.aborted ? interrupted() : new NetworkError('could not connect to', label, error);
+      throw signal.aborted ? error : new NetworkError('could not connect to', label, error);
     }
-    if (response === ABORTED) return interrupted();
     const verdict = classifyResponse(response, label, Date.now());
     if (verdict === 'stop') discardBody(response);
     // An error keeps its response unread for the caller; the loop frees it when it retries.
@@ -74,11 +67,11 @@ export async function connect(session: Session): Promise<Outcome> {
     // "announce the connection".
     opened = response;
     session.openedAt = Date.now();
-    if ((await unlessAborted(callbacks.onopen?.(response), signal)) === ABORTED) return interrupted();
+    await unlessAborted(callbacks.onopen?.(response), signal);
     if (response.body) await readEventStream(response.body, session, signal, idle.touch);
-    return signal.aborted ? interrupted() : 'closed';
+    return signal.aborted ? (signal.reason as Outcome) : 'closed';
   } catch (error) {
-    if (signal.aborted) return interrupted();
+    if (signal.aborted) return signal.reason as Outcome;
     // A dropped connection and an oversized event are failures to decide on (through onerror);
     // a handler's exception rejects as it is (a bug must not re-POST a paid request).
     if (error instanceof NetworkError || error instanceof EventTooLargeError) return error;

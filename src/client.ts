@@ -5,7 +5,7 @@ import { decideFailure, retryDelay } from './retry.js';
 import type { Consumer } from './stream.js';
 import type { FetchEventSourceInit } from './types.js';
 import { watchPage, whenOnline, whenVisible, type OnlineSource, type VisibilitySource } from './visibility.js';
-import { ABORTED, delay, unlessAborted } from './wait.js';
+import { delay, unlessAborted } from './wait.js';
 
 /**
  * Streams Server-Sent Events from `input` with `fetch`: resolves when the stream is complete
@@ -44,12 +44,10 @@ export async function runStream(
   random = Math.random,
   sources: PageSources = {},
 ): Promise<void> {
-  const { signal: callerSignal, callbacks, retry: policy, label } = options;
-  if (callerSignal?.aborted) return;
-  const stop = new AbortController();
-  const stopped = stop.signal;
-  const onCallerAbort = () => stop.abort();
-  callerSignal?.addEventListener('abort', onCallerAbort);
+  const { callbacks, retry: policy, label } = options;
+  // Every listener the call adds to the caller's signal is removed by whoever added it.
+  const stopped = options.signal ?? new AbortController().signal;
+  if (stopped.aborted) return;
   const page = watchPage(!options.openWhenHidden, sources.document);
   const session: Session = { options, consumer, stopped, page, lastEventId: options.lastEventId, requests: 0 };
   // Consecutive failures (what `maxRetries` counts) and consecutive reconnects (what the backoff
@@ -58,49 +56,46 @@ export async function runStream(
   let failures = 0;
   let reconnects = 0;
 
-  try {
-    for (;;) {
-      await whenVisible(page, stopped);
-      if (stopped.aborted) return;
-      const outcome = await connect(session);
-      const { openedAt } = session;
-      if (policy && openedAt !== undefined && Date.now() - openedAt >= policy.minUptime) {
-        failures = 0;
-        reconnects = 0;
-      }
-      if (outcome === 'aborted' || outcome === 'stop') return;
-      if (outcome === 'paused') continue;
-      let failed = outcome !== 'closed';
-      let error: unknown = failed ? outcome : undefined;
-      if (!failed) {
-        try {
-          if ((await unlessAborted(callbacks.onclose?.(), stopped)) === ABORTED) return;
-        } catch (thrown) {
-          // Kept from `@microsoft/fetch-event-source`: throwing in `onclose` asks for a retry.
-          failed = true;
-          error = thrown;
-        }
-        if (!failed && (!options.reconnectOnClose || !policy)) return;
-      }
-      // A clean close is no failure, so it does not count toward maxRetries; but one that came
-      // too soon grows the delay.
-      reconnects += 1;
-      const retryAfter = error instanceof HttpError ? error.retryAfter : undefined;
-      let wait = policy ? retryDelay(reconnects, policy, session.serverRetry, retryAfter, random) : 0;
-      if (failed) {
-        failures += 1;
-        wait = decideFailure(error, failures, policy, callbacks.onerror?.(error), wait, label);
-        // We are retrying, so a response the error carried will not be read by anyone.
-        if (error instanceof HttpError || error instanceof ContentTypeError) discardBody(error.response);
-      }
-      if (stopped.aborted) return;
-      callbacks.onretry?.({ failures, delay: wait, error });
-      // A page hidden during the wait ends it: the loop then waits for the page instead.
-      await delay(wait, stopped, (done) => page.onChange(() => page.hidden && done()));
-      if (stopped.aborted) return;
-      if (!page.hidden) await whenOnline(stopped, sources.online);
+  for (;;) {
+    await whenVisible(page, stopped);
+    if (stopped.aborted) return;
+    const outcome = await connect(session);
+    const { openedAt } = session;
+    if (policy && openedAt !== undefined && Date.now() - openedAt >= policy.minUptime) {
+      failures = 0;
+      reconnects = 0;
     }
-  } finally {
-    callerSignal?.removeEventListener('abort', onCallerAbort);
+    if (stopped.aborted || outcome === 'stop') return;
+    if (outcome === 'paused') continue;
+    let failed = outcome !== 'closed';
+    let error: unknown = failed ? outcome : undefined;
+    if (!failed) {
+      try {
+        await unlessAborted(callbacks.onclose?.(), stopped);
+      } catch (thrown) {
+        if (stopped.aborted) return;
+        // Kept from `@microsoft/fetch-event-source`: throwing in `onclose` asks for a retry.
+        failed = true;
+        error = thrown;
+      }
+      if (!failed && (!options.reconnectOnClose || !policy)) return;
+    }
+    // A clean close is no failure, so it does not count toward maxRetries; but one that came
+    // too soon grows the delay.
+    reconnects += 1;
+    const retryAfter = error instanceof HttpError ? error.retryAfter : undefined;
+    let wait = policy ? retryDelay(reconnects, policy, session.serverRetry, retryAfter, random) : 0;
+    if (failed) {
+      failures += 1;
+      wait = decideFailure(error, failures, policy, callbacks.onerror?.(error), wait, label);
+      // We are retrying, so a response the error carried will not be read by anyone.
+      if (error instanceof HttpError || error instanceof ContentTypeError) discardBody(error.response);
+    }
+    if (stopped.aborted) return;
+    callbacks.onretry?.({ failures, delay: wait, error });
+    // A page hidden during the wait ends it: the loop then waits for the page instead.
+    await delay(wait, stopped, (done) => page.onChange(() => page.hidden && done()));
+    if (stopped.aborted) return;
+    if (!page.hidden) await whenOnline(stopped, sources.online);
   }
 }

@@ -14,10 +14,10 @@ export class FetchEventSourceError extends Error {
  */
 export class HttpError extends FetchEventSourceError {
   override name = 'HttpError' as const;
-  readonly status: number;
+  declare readonly status: number;
   declare readonly response: Response;
   /** Milliseconds the server asked us to wait (`Retry-After` on 429/503), if it did. */
-  readonly retryAfter: number | undefined;
+  declare readonly retryAfter: number | undefined;
 
   constructor(response: Response, label: string, retryAfter?: number) {
     super(`${response.status} ${response.statusText} from ${label}`.replace('  ', ' '));
@@ -30,7 +30,7 @@ export class HttpError extends FetchEventSourceError {
 /** A 2xx response whose `Content-Type` is not `text/event-stream`. */
 export class ContentTypeError extends FetchEventSourceError {
   override name = 'ContentTypeError' as const;
-  readonly contentType: string;
+  declare readonly contentType: string;
   declare readonly response: Response;
 
   constructor(response: Response, label: string) {
@@ -53,7 +53,7 @@ export class NetworkError extends FetchEventSourceError {
 /** More consecutive failures than `retry.maxRetries`; `cause` is the last one. */
 export class RetryLimitError extends FetchEventSourceError {
   override name = 'RetryLimitError' as const;
-  readonly failures: number;
+  declare readonly failures: number;
 
   constructor(failures: number, label: string, cause: unknown) {
     super(`gave up on ${label} after ${failures} consecutive failures`, { cause });
@@ -64,7 +64,7 @@ export class RetryLimitError extends FetchEventSourceError {
 /** One event grew past `maxEventSize` characters before it ended. Fatal: a retry would meet it again. */
 export class EventTooLargeError extends FetchEventSourceError {
   override name = 'EventTooLargeError' as const;
-  readonly maxEventSize: number;
+  declare readonly maxEventSize: number;
 
   constructor(maxEventSize: number, label: string) {
     super(`an event from ${label} exceeded maxEventSize (${maxEventSize} characters)`);
@@ -75,7 +75,7 @@ export class EventTooLargeError extends FetchEventSourceError {
 /** No byte arrived for `idleTimeout` ms. Retried like a dropped connection. */
 export class IdleTimeoutError extends FetchEventSourceError {
   override name = 'IdleTimeoutError' as const;
-  readonly idleTimeout: number;
+  declare readonly idleTimeout: number;
 
   constructor(idleTimeout: number, label: string) {
     super(`no data from ${label} for ${idleTimeout} ms`);

@@ -1,6 +1,3 @@
-/** What an abortable wait resolves with when the signal aborted first. */
-export const ABORTED: unique symbol = Symbol('aborted');
-
 /**
  * The one way to wait: resolves once `start`'s `done` is called or `signal` aborts, whichever
  * comes first, and removes every listener and timer either way. `start` begins the wait and
@@ -39,25 +36,27 @@ export function delay(ms: number, signal: AbortSignal, until: (done: () => void)
 }
 
 /**
- * The value of `pending` (a callback's result, a `fetch` that may ignore its signal), or `ABORTED`
- * as soon as `signal` aborts; a rejection is passed on. What `pending` settles with after an abort
- * is ignored (`onLate` may free it).
+ * The value of `pending` (a callback's result, a `fetch` that may ignore its signal), rejecting with
+ * the signal's reason as soon as `signal` aborts, as an aborted `fetch` does; a rejection is passed
+ * on. What `pending` settles with after an abort is ignored (`onLate` may free it).
  */
 export async function unlessAborted<T>(
   pending: T | PromiseLike<T>,
   signal: AbortSignal,
   onLate?: (value: T) => void,
-): Promise<T | typeof ABORTED> {
+): Promise<T> {
   let stopWaiting = () => {};
   const aborted = waitFor(signal, (done) => ((stopWaiting = done), () => {}));
   try {
     return await Promise.race([
-      Promise.resolve(pending).then((value): T | typeof ABORTED => {
+      Promise.resolve(pending).then((value) => {
         if (!signal.aborted) return value;
         onLate?.(value);
-        return ABORTED;
+        throw signal.reason;
       }),
-      aborted.then((): typeof ABORTED => ABORTED),
+      aborted.then((): never => {
+        throw signal.reason;
+      }),
     ]);
   } finally {
     stopWaiting();
