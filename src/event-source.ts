@@ -41,8 +41,8 @@ export class EventSource extends EventTarget {
   readonly OPEN: 1 = OPEN;
   readonly CLOSED: 2 = CLOSED;
 
-  readonly url: string;
-  readonly withCredentials: boolean;
+  declare readonly url: string;
+  declare readonly withCredentials: boolean;
   onopen: Handler<Event> = null;
   onmessage: Handler<MessageEvent<string>> = null;
   onerror: Handler<EventSourceErrorEvent> = null;
@@ -65,9 +65,9 @@ export class EventSource extends EventTarget {
     // The on* attributes run before listeners added later, as attributes set first do; where the
     // platform's EventTarget calls them itself (workerd), it is left to do so.
     if (!eventTargetCallsHandlers()) {
-      this.addEventListener('open', (event) => this.onopen?.call(this, event));
-      this.addEventListener('message', (event) => this.onmessage?.call(this, event as MessageEvent<string>));
-      this.addEventListener('error', (event) => this.onerror?.call(this, event));
+      for (const type of ['open', 'message', 'error'] as const) {
+        this.addEventListener(type, (event) => this[`on${type}`]?.call(this, event as MessageEvent<string>));
+      }
     }
 
     let origin = new URL(this.url).origin;

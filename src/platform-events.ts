@@ -1,6 +1,6 @@
 /**
  * The events the `EventSource` class dispatches, made the same on every runtime. What a platform
- * does is decided at first use, never at import (importing must touch nothing on any runtime).
+ * does is found out when an event is made, never at import (importing must touch nothing on any runtime).
  */
 
 /** A `message` event's fields, as https://html.spec.whatwg.org/multipage/server-sent-events.html#dispatchMessage sets them. */
@@ -10,8 +10,6 @@ export interface MessageInit {
   origin: string;
 }
 
-let nativeMessageEventWorks: boolean | undefined;
-
 /**
  * A `MessageEvent` carrying `data`, `lastEventId` and `origin`. Where the platform has none
  * (`@edge-runtime/vm`, a Next.js edge route) or its constructor drops fields (workerd keeps
@@ -20,24 +18,16 @@ let nativeMessageEventWorks: boolean | undefined;
 export function messageEvent(type: string, init: MessageInit): MessageEvent<string> {
   // Read off globalThis: Next.js refuses a bare `MessageEvent` in code bundled for its edge runtime.
   const Native = (globalThis as { MessageEvent?: typeof MessageEvent }).MessageEvent;
-  nativeMessageEventWorks ??= keepsFields(Native);
-  if (nativeMessageEventWorks && Native) return new Native(type, init);
+  if (Native) {
+    const event = new Native(type, init);
+    if (event.data === init.data && event.lastEventId === init.lastEventId && event.origin === init.origin)
+      return event;
+  }
   const event = new Event(type);
-  const fields = { ...init, ports: [], source: null };
-  for (const [name, value] of Object.entries(fields)) {
+  for (const [name, value] of Object.entries({ ...init, ports: [], source: null })) {
     Object.defineProperty(event, name, { value, enumerable: true });
   }
   return event as MessageEvent<string>;
-}
-
-function keepsFields(Native: typeof MessageEvent | undefined): boolean {
-  if (typeof Native !== 'function') return false;
-  try {
-    const probe = new Native('probe', { data: 'd', lastEventId: 'l', origin: 'https://o.test' });
-    return probe.data === 'd' && probe.lastEventId === 'l' && probe.origin === 'https://o.test';
-  } catch {
-    return false;
-  }
 }
 
 let targetCallsHandlers: boolean | undefined;
