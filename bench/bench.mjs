@@ -9,6 +9,7 @@ import { createServer } from 'node:http';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { clients } from './clients.mjs';
+import { fetchOf, tokenEvents, workloads as allWorkloads } from './workloads.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -20,69 +21,7 @@ const { values: args } = parseArgs({
 });
 const rounds = Number(args.rounds);
 const encoder = new TextEncoder();
-
-/** Cuts `text` into chunks of `size` bytes (the last may be shorter). */
-function chunked(text, size) {
-  const bytes = encoder.encode(text);
-  const chunks = [];
-  for (let i = 0; i < bytes.length; i += size) chunks.push(bytes.subarray(i, i + size));
-  return chunks;
-}
-
-function tokenEvents(count, eol = '\n') {
-  const events = [];
-  for (let i = 0; i < count; i++) {
-    const content = ['Hello', ' world', ',', ' how', ' are', ' you', '?', ' é', ' 😀'][i % 9];
-    events.push(`id: ${i}${eol}data: {"choices":[{"delta":{"content":"${content}"}}]}${eol}${eol}`);
-  }
-  return events;
-}
-
-/** OpenAI's shape: no `id:`, and JSON that itself holds an "id". */
-function openAiEvents(count) {
-  const events = [];
-  for (let i = 0; i < count; i++) {
-    events.push(
-      `data: {"id":"chatcmpl-42","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"w${i % 10}"}}]}\n\n`,
-    );
-  }
-  return events;
-}
-
-const workloads = [
-  { name: 'openai-16k', events: 200_000, chunks: () => chunked(openAiEvents(200_000).join(''), 16 * 1024) },
-  { name: 'token-16k', events: 200_000, chunks: () => chunked(tokenEvents(200_000).join(''), 16 * 1024) },
-  { name: 'token-per-chunk', events: 200_000, chunks: () => tokenEvents(200_000).map((e) => encoder.encode(e)) },
-  {
-    name: 'large-256k',
-    events: 200,
-    chunks: () => chunked(`data: ${'x'.repeat(256 * 1024)}\n\n`.repeat(200), 64 * 1024),
-  },
-  {
-    name: 'multiline-2000',
-    events: 200,
-    chunks: () => chunked(`${'data: line of text\n'.repeat(2000)}\n`.repeat(200), 16 * 1024),
-  },
-  { name: 'token-crlf', events: 200_000, chunks: () => chunked(tokenEvents(200_000, '\r\n').join(''), 16 * 1024) },
-  { name: 'one-byte', events: 5_000, chunks: () => chunked(tokenEvents(5_000).join(''), 1) },
-].filter((w) => !args.only || args.only.split(',').includes(w.name));
-
-/** A fetch whose every call streams `chunks` afresh, one chunk per pull. */
-function fetchOf(chunks) {
-  return async () => {
-    let i = 0;
-    const body = new ReadableStream(
-      {
-        pull(controller) {
-          if (i < chunks.length) controller.enqueue(chunks[i++]);
-          else controller.close();
-        },
-      },
-      { highWaterMark: 0 },
-    );
-    return new Response(body, { headers: { 'content-type': 'text/event-stream' } });
-  };
-}
+const workloads = allWorkloads().filter((w) => !args.only || args.only.split(',').includes(w.name));
 
 async function time(run) {
   const start = process.hrtime.bigint();
