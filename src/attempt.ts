@@ -68,7 +68,7 @@ export async function connect(session: Session): Promise<Outcome> {
     opened = response;
     session.openedAt = Date.now();
     await unlessAborted(callbacks.onopen?.(response), signal);
-    if (response.body) await readEventStream(response.body, session, signal, idle.touch);
+    if (response.body) await readEventStream(response.body, session, signal, idle?.touch);
     return signal.aborted ? (signal.reason as Outcome) : 'closed';
   } catch (error) {
     if (signal.aborted) return signal.reason as Outcome;
@@ -79,22 +79,23 @@ export async function connect(session: Session): Promise<Outcome> {
   } finally {
     // Frees a body nobody will read (an abort or a throw in `onopen`); a no-op once it was read.
     if (opened) discardBody(opened);
-    idle.stop();
+    idle?.stop();
     unwatchPage();
     stopped.removeEventListener('abort', abortAttempt);
   }
 }
 
-/** Calls `onIdle` when `touch` has not been called for `ms` (0: never). */
+/** Calls `onIdle` when `touch` has not been called for `ms`; none for 0 (off). */
 function watchIdle(ms: number, onIdle: () => void) {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const touch = () => {
-    if (!ms) return;
-    clearTimeout(timer);
-    timer = setTimeout(onIdle, ms);
+  if (!ms) return undefined;
+  let timer = setTimeout(onIdle, ms);
+  return {
+    touch: () => {
+      clearTimeout(timer);
+      timer = setTimeout(onIdle, ms);
+    },
+    stop: () => clearTimeout(timer),
   };
-  touch();
-  return { touch, stop: () => clearTimeout(timer) };
 }
 
 export function discardBody(response: Response): void {
