@@ -29,7 +29,7 @@ export interface NormalizedOptions {
   /** What is passed to `fetch` as it is: method, body, credentials, … */
   request: Omit<RequestInit, 'headers' | 'signal' | 'body'> & Pick<FetchEventSourceInit, 'body'>;
   headers: HeadersOption | undefined;
-  signal: AbortSignal | undefined;
+  signal: AbortSignal | null | undefined;
   fetch: typeof fetch;
   /** `false`: never reconnect. */
   retry: ResolvedRetryPolicy | false;
@@ -82,7 +82,7 @@ export function normalizeOptions(input: RequestInfo | URL, init: FetchEventSourc
     label: requestLabel(input, method, request.body),
     request,
     headers,
-    signal: signal ?? undefined,
+    signal,
     fetch,
     retry: retry === false ? false : normalizeRetry(retry),
     reconnectOnClose,

@@ -8,7 +8,7 @@ import type { HeadersContext } from './types.js';
  * messages end up in logs and error trackers.
  */
 export function requestLabel(input: RequestInfo | URL, method: string, body: BodyInit | null | undefined): string {
-  const href = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+  const href = isRequest(input) ? input.url : String(input);
   const url = URL.canParse(href) ? new URL(href) : undefined;
   const label = `${method} ${url ? url.origin + url.pathname : href.split(/[?#]/, 1)[0]}`;
   if (url?.username || url?.password) {
