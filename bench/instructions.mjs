@@ -6,7 +6,8 @@
 // Each client × workload runs in its own `node` under callgrind twice: once reading the stream
 // `warm` times, once `warm + measured` times. The difference is `measured` steady-state reads, so
 // start-up, the workload's generation and JIT warm-up cancel out.
-//   node bench/instructions.mjs [--only token-16k,...] [--scale 0.25] [--measured 2] [--jobs 2]
+//   node bench/instructions.mjs [--only token-16k,...] [--clients fetchEventSource,...] [--scale 0.25]
+//     [--warm 2] [--measured 2] [--jobs 2]
 import { execFile } from 'node:child_process';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +18,7 @@ const { values: args, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     only: { type: 'string' },
+    clients: { type: 'string' },
     scale: { type: 'string', default: '0.25' },
     warm: { type: 'string', default: '2' },
     measured: { type: 'string', default: '2' },
@@ -41,7 +43,12 @@ if (args.child) {
   process.exit(0);
 }
 
-const compared = ['eventsource-parser (raw)', 'fetchEventSource', 'fetchEvents', 'eventsource-client'];
+const compared = args.clients?.split(',') ?? [
+  'eventsource-parser (raw)',
+  'fetchEventSource',
+  'fetchEvents',
+  'eventsource-client',
+];
 const chosen = workloads(scale).filter((w) => !args.only || args.only.split(',').includes(w.name));
 const warm = Number(args.warm);
 const measured = Number(args.measured);
@@ -51,7 +58,17 @@ function count(client, workload, runs) {
   const self = fileURLToPath(import.meta.url);
   const argv = ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath];
   // One thread and fixed seeds: background compilation and hashing are then the same every run.
-  argv.push('--single-threaded', '--random-seed=1', '--hash-seed=1', self, '--child', `--scale=${scale}`);
+  // A young generation large enough that a read's garbage dies there, and an old one large enough
+  // that no full collection starts: collections then cost the same in every read.
+  argv.push('--single-threaded', '--random-seed=1', '--hash-seed=1');
+  argv.push(
+    '--min-semi-space-size=64',
+    '--max-semi-space-size=64',
+    '--initial-old-space-size=2048',
+    self,
+    '--child',
+    `--scale=${scale}`,
+  );
   argv.push(client, workload, String(runs));
   return new Promise((resolve, reject) => {
     execFile('valgrind', argv, { maxBuffer: 64 * 1024 * 1024 }, (error, _stdout, stderr) => {
@@ -81,7 +98,7 @@ await Promise.all(Array.from({ length: Number(args.jobs) }, worker));
 
 for (const workload of chosen) {
   const rows = tasks.filter((t) => t.workload === workload);
-  const of = (name) => rows.find((r) => r.client === name).result;
+  const of = (name) => rows.find((r) => r.client === name)?.result ?? Number.NaN;
   console.log(`\n${workload.name}`);
   console.log('client'.padEnd(28), 'instr/event'.padStart(12), '×parser'.padStart(8), '×client'.padStart(8));
   for (const row of rows) {
