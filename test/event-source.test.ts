@@ -214,7 +214,7 @@ describe('close() from a handler stops everything', () => {
   });
 });
 
-describe('the same on every runtime, decided at first use', () => {
+describe('the same on every runtime, found out when used, never at import', () => {
   /** A fresh copy of the library, imported after the platform was changed. */
   async function freshEventSource() {
     vi.resetModules();
