@@ -8,7 +8,7 @@
 // start-up, the workload's generation and JIT warm-up cancel out.
 //   node bench/instructions.mjs [--only token-16k,...] [--clients fetchEventSource,...] [--scale 0.25]
 //     [--warm 2] [--measured 2] [--jobs 2]
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -41,6 +41,11 @@ if (args.child) {
     if (count !== workload.events) throw new Error(`${clientName}: ${count} events, expected ${workload.events}`);
   }
   process.exit(0);
+}
+
+if (spawnSync('valgrind', ['--version']).status !== 0) {
+  console.error('bench:instructions needs valgrind (Debian: apt-get install valgrind)');
+  process.exit(1);
 }
 
 const compared = args.clients?.split(',') ?? [
