@@ -288,6 +288,20 @@ describe('exceptions from handlers', () => {
     expect((outcome as { error: RetryLimitError }).error).toBeInstanceOf(RetryLimitError);
     expect(api.requests).toHaveLength(3);
   });
+
+  test('an error onclose throws that the policy calls fatal (a 401 HttpError) ends the call without a retry', async () => {
+    const unauthorized = new HttpError(new Response(null, { status: 401 }), `POST ${TEST_URL}`);
+    const run = start({
+      onclose: () => {
+        throw unauthorized;
+      },
+    });
+    (await api.stream(0)).end();
+    const outcome = await run.settled;
+    expect(run.errors).toEqual([unauthorized]);
+    expect((outcome as { error: unknown }).error).toBe(unauthorized);
+    expect(api.requests).toHaveLength(1);
+  });
 });
 
 describe('onerror decides', () => {
