@@ -20,7 +20,7 @@ export class HttpError extends FetchEventSourceError {
   declare readonly retryAfter: number | undefined;
 
   constructor(response: Response, label: string, retryAfter?: number) {
-    super(`${response.status} ${response.statusText} from ${label}`.replace('  ', ' '));
+    super(`${response.status}${response.statusText ? ` ${response.statusText}` : ''} from ${label}`);
     this.status = response.status;
     hideResponse(this, response);
     this.retryAfter = retryAfter;

@@ -32,7 +32,6 @@ export function fetchEvents(
     stop.abort();
   };
   const callerSignal = init.signal ?? undefined;
-  const onCallerAbort = abort;
   let queue: EventSourceMessage[] = [];
   let head = 0;
   let wakeReader: (() => void) | undefined;
@@ -48,7 +47,7 @@ export function fetchEvents(
 
   function start(): void {
     if (callerSignal?.aborted) abort();
-    callerSignal?.addEventListener('abort', onCallerAbort);
+    callerSignal?.addEventListener('abort', abort);
     const options = normalizeOptions(input, { ...init, onmessage: undefined, signal: stop.signal });
     running = runStream(options, {
       // A chunk's events, handed over at once; the next read waits until the loop has taken them.
@@ -68,7 +67,7 @@ export function fetchEvents(
         },
       )
       .finally(() => {
-        callerSignal?.removeEventListener('abort', onCallerAbort);
+        callerSignal?.removeEventListener('abort', abort);
         wake();
       });
   }
