@@ -2,25 +2,16 @@ import { EventTooLargeError, IdleTimeoutError, NetworkError, type FetchEventSour
 import type { NormalizedOptions } from './options.js';
 import { buildAttempt } from './request.js';
 import { classifyResponse } from './response.js';
-import { readEventStream, type Consumer } from './stream.js';
+import { readEventStream, type StreamInit } from './stream.js';
 import type { PageWatch } from './visibility.js';
 import { unlessAborted } from './wait.js';
 
-/** What one call keeps across its attempts: set up by the loop, updated by each attempt. */
-export interface Session {
-  readonly options: NormalizedOptions;
-  readonly consumer: Consumer;
-  /** Aborts with the whole call. */
-  readonly stopped: AbortSignal;
-  readonly page: PageWatch;
-  /** https://html.spec.whatwg.org/multipage/server-sent-events.html#concept-event-stream-last-event-id */
-  lastEventId: string;
-  /** The server's latest `retry:` (ms). */
-  serverRetry?: number | undefined;
-  /** The requests so far, counting the current one. */
-  requests: number;
-  /** When the current attempt's stream opened (a 2xx `text/event-stream`), if it did. */
-  openedAt?: number | undefined;
+/** What one attempt is given by the loop. */
+export interface AttemptInit extends StreamInit {
+  options: NormalizedOptions;
+  page: PageWatch;
+  /** The call's requests so far, counting this one: 1 for the first. */
+  attempt: number;
 }
 
 /**
@@ -29,13 +20,27 @@ export interface Session {
  */
 export type Outcome = 'closed' | 'stop' | 'aborted' | 'paused' | FetchEventSourceError;
 
+/** What one attempt did: how it ended, when its stream opened (if it did), what it delivered. */
+export interface AttemptResult {
+  outcome: Outcome;
+  /** When the response opened the stream (a 2xx `text/event-stream`); undefined if it never did. */
+  openedAt?: number | undefined;
+  /** Events handed to the consumer. */
+  delivered: number;
+  /** The last event ID string after it: what the next request sends as `Last-Event-ID`. */
+  lastEventId: string;
+}
+
 /**
  * One request and, if it opens, its whole stream. Every callback it awaits (`headers`, `fetch`,
  * `onopen`) is raced with the abort, so an abort settles it at once whatever the callback does.
+ * Rejects only with what a handler threw (a bug must not re-POST a paid request).
  */
-export async function connect(session: Session): Promise<Outcome> {
-  const { options, stopped, page } = session;
-  const { label, callbacks, idleTimeout } = options;
+export async function connect(init: AttemptInit): Promise<AttemptResult> {
+  const { options, page, attempt } = init;
+  // `stopped` aborts with the whole call.
+  const { label, idleTimeout, signal: stopped } = options;
+  const result: AttemptResult = { outcome: 'closed', delivered: 0, lastEventId: init.lastEventId };
   // An attempt is aborted with its outcome as the reason: the caller's abort, a hidden page, an idle timeout.
   const controller = new AbortController();
   const { signal } = controller;
@@ -44,38 +49,48 @@ export async function connect(session: Session): Promise<Outcome> {
   const unwatchPage = page.onChange(() => page.hidden && controller.abort('paused' satisfies Outcome));
   const idle = watchIdle(idleTimeout, () => controller.abort(new IdleTimeoutError(idleTimeout, label)));
   let opened: Response | undefined;
-  session.openedAt = undefined;
   try {
-    const context = { attempt: ++session.requests, lastEventId: session.lastEventId };
+    const context = { attempt, lastEventId: init.lastEventId };
     const headers = typeof options.headers === 'function' ? options.headers(context) : options.headers;
-    const [input, init] = buildAttempt(options, await unlessAborted(headers, signal), context, signal);
+    const [input, request] = buildAttempt(options, await unlessAborted(headers, signal), context, signal);
     // Called as a plain function, never as a method of `options` (a browser's fetch would throw).
+    // A fetch that throws instead of returning a promise (none on this platform, or a broken custom
+    // one) is a programming error: the call rejects with what it threw. A failed request rejects.
     const { fetch } = options;
+    const pending = fetch(input, request);
     let response: Response;
     try {
       // A custom fetch may ignore the signal: the race settles it, and a late response is freed.
-      response = await unlessAborted(fetch(input, init), signal, discardBody);
+      response = await unlessAborted(pending, signal, discardBody);
     } catch (error) {
       throw signal.aborted ? error : new NetworkError('could not connect to', label, error);
     }
-    const verdict = classifyResponse(response, label, Date.now());
-    if (verdict === 'stop') discardBody(response);
+    // (A 204 has no body to free.)
+    const verdict = classifyResponse(response, label);
     // An error keeps its response unread for the caller; the loop frees it when it retries.
-    if (verdict !== 'open') return verdict;
+    if (verdict !== 'open') {
+      result.outcome = verdict;
+      return result;
+    }
 
     // https://html.spec.whatwg.org/multipage/server-sent-events.html#sse-processing-model:
     // "announce the connection".
     opened = response;
-    session.openedAt = Date.now();
-    await unlessAborted(callbacks.onopen?.(response), signal);
-    if (response.body) await readEventStream(response.body, session, signal, idle?.touch);
-    return signal.aborted ? (signal.reason as Outcome) : 'closed';
+    result.openedAt = Date.now();
+    await unlessAborted(options.onopen?.(response), signal);
+    if (response.body) {
+      await readEventStream(response.body, init, signal, idle?.touch, (lastEventId, delivered) => {
+        result.lastEventId = lastEventId;
+        result.delivered = delivered;
+      });
+    }
+    signal.throwIfAborted();
   } catch (error) {
-    if (signal.aborted) return signal.reason as Outcome;
     // A dropped connection and an oversized event are failures to decide on (through onerror);
-    // a handler's exception rejects as it is (a bug must not re-POST a paid request).
-    if (error instanceof NetworkError || error instanceof EventTooLargeError) return error;
-    throw error;
+    // a handler's exception rejects as it is.
+    if (signal.aborted) result.outcome = signal.reason as Outcome;
+    else if (error instanceof NetworkError || error instanceof EventTooLargeError) result.outcome = error;
+    else throw error;
   } finally {
     // Frees a body nobody will read (an abort or a throw in `onopen`); a no-op once it was read.
     if (opened) discardBody(opened);
@@ -83,6 +98,7 @@ export async function connect(session: Session): Promise<Outcome> {
     unwatchPage();
     stopped.removeEventListener('abort', abortAttempt);
   }
+  return result;
 }
 
 /** Calls `onIdle` when `touch` has not been called for `ms`; none for 0 (off). */
@@ -98,6 +114,8 @@ function watchIdle(ms: number, onIdle: () => void) {
   };
 }
 
+/** Frees a response body nobody will read. */
 export function discardBody(response: Response): void {
-  if (response.body && !response.body.locked) response.body.cancel().catch(() => {});
+  // A body being read is locked: its cancel() rejects, and the reader frees it.
+  response.body?.cancel().catch(() => {});
 }

@@ -1,11 +1,11 @@
-import { connect, discardBody, type Session } from './attempt.js';
-import { ContentTypeError, HttpError } from './errors.js';
+import { connect, discardBody } from './attempt.js';
+import { ContentTypeError, HttpError, IdleTimeoutError, NetworkError, NotResumableError } from './errors.js';
 import { normalizeOptions, type NormalizedOptions } from './options.js';
-import { decideFailure, retryDelay } from './retry.js';
-import type { Consumer } from './stream.js';
+import { safeMethods } from './request.js';
+import { retryDelay, throwIfFinal } from './retry.js';
 import type { FetchEventSourceInit } from './types.js';
-import { watchPage, whenOnline, whenVisible, type OnlineSource, type VisibilitySource } from './visibility.js';
-import { delay, unlessAborted } from './wait.js';
+import { watchPage, type OnlineSource, type VisibilitySource } from './visibility.js';
+import { delay, unlessAborted, waitFor } from './wait.js';
 
 /**
  * Streams Server-Sent Events from `input` with `fetch`: resolves when the stream is complete
@@ -23,7 +23,7 @@ import { delay, unlessAborted } from './wait.js';
  */
 export async function fetchEventSource(input: RequestInfo | URL, init?: FetchEventSourceInit): Promise<void> {
   const options = normalizeOptions(input, init);
-  await runStream(options, { onMessage: options.callbacks.onmessage ?? (() => {}) });
+  await runStream(options);
 }
 
 /** Where the loop learns that the page is hidden or the network is down; the globals by default. */
@@ -40,28 +40,44 @@ export interface PageSources {
  */
 export async function runStream(
   options: NormalizedOptions,
-  consumer: Consumer,
   random = Math.random,
   sources: PageSources = {},
 ): Promise<void> {
-  const { callbacks, retry: policy, label } = options;
-  // Every listener the call adds to the caller's signal is removed by whoever added it.
-  const stopped = options.signal ?? new AbortController().signal;
+  const { retry: policy, label, signal: stopped } = options;
   if (stopped.aborted) return;
-  const page = watchPage(!options.openWhenHidden, sources.document);
-  const session: Session = { options, consumer, stopped, page, lastEventId: options.lastEventId, requests: 0 };
+  const page = watchPage(!options.openWhenHidden, sources.document, sources.online);
+  // The spec's last event ID string (sent as `Last-Event-ID`), and the server's latest `retry:`.
+  let lastEventId = options.lastEventId;
+  let serverRetry: number | undefined;
+  const onRetry = (ms: number) => (serverRetry = ms);
+  // The call's requests so far (a headers function is told it).
+  let attempt = 0;
   // Consecutive failures (what `maxRetries` counts) and consecutive reconnects (what the backoff
-  // grows with, clean closes included). Only a connection that stayed open for `minUptime`
-  // starts both over, so a server that opens and drops at once is backed off like one that refuses.
+  // grows with, clean closes included). Only an attempt that made progress starts both over.
   let failures = 0;
   let reconnects = 0;
+  // When the latest request started: the next one waits until `minInterval` has passed.
+  let requestedAt = -Infinity;
+  const untilFloor = () => (policy ? requestedAt + policy.minInterval - Date.now() : 0);
 
   for (;;) {
-    await whenVisible(page, stopped);
+    // A reconnect waits for the network too; the first request is always sent (a page on a plane
+    // may still reach a server on localhost).
+    const ready = () => !page.hidden && !(attempt && page.offline);
+    await waitFor(stopped, (done) => (ready() && done(), page.onChange(() => ready() && done())));
+    // A wait that ended early (the page hidden and shown, the network back) still keeps the floor.
+    if (untilFloor() > 0) await delay(untilFloor(), stopped);
     if (stopped.aborted) return;
-    const outcome = await connect(session);
-    const { openedAt } = session;
-    if (policy && openedAt !== undefined && Date.now() - openedAt >= policy.minUptime) {
+    requestedAt = Date.now();
+    const result = await connect({ options, page, attempt: ++attempt, lastEventId, onRetry });
+    const { outcome, delivered } = result;
+    ({ lastEventId } = result);
+    // Progress starts the failure count and the backoff over: the attempt delivered an event, or its
+    // stream stayed open `minUptime` (heartbeats). One that delivered nothing (a 200 that drops,
+    // comments or `retry:` alone, an idle stall) is a failure like a refused connection, so a server
+    // that opens and drops is backed off, while a stream that keeps resuming and moving on is never
+    // given up on. (A stream that never opened was open for -∞ ms.)
+    if (policy && (delivered || Date.now() - (result.openedAt ?? Infinity) >= policy.minUptime)) {
       failures = 0;
       reconnects = 0;
     }
@@ -69,33 +85,50 @@ export async function runStream(
     if (outcome === 'paused') continue;
     let failed = outcome !== 'closed';
     let error: unknown = failed ? outcome : undefined;
+    // Deviation from spec: the spec reconnects after any drop (it only has GET). A drop of a request
+    // that is not safe to send again, after it delivered events, with no `Last-Event-ID` to send,
+    // would start the stream over after what was shown (a second, different answer from a model).
+    const dropped = error instanceof NetworkError || error instanceof IdleTimeoutError;
+    if (dropped && delivered && !lastEventId && !safeMethods.includes(options.method)) {
+      error = new NotResumableError(delivered, label, error);
+    }
     if (!failed) {
       try {
-        await unlessAborted(callbacks.onclose?.(), stopped);
+        await unlessAborted(options.onclose?.(), stopped);
       } catch (thrown) {
         if (stopped.aborted) return;
         // Kept from `@microsoft/fetch-event-source`: throwing in `onclose` asks for a retry.
         failed = true;
         error = thrown;
       }
-      if (!failed && (!options.reconnectOnClose || !policy)) return;
+      if (!failed && !options.reconnectOnClose) return;
     }
-    // A clean close is no failure, so it does not count toward maxRetries; but one that came
-    // too soon grows the delay.
-    reconnects += 1;
-    const retryAfter = error instanceof HttpError ? error.retryAfter : undefined;
-    let wait = policy ? retryDelay(reconnects, policy, session.serverRetry, retryAfter, random) : 0;
+    let answer: unknown;
     if (failed) {
       failures += 1;
-      wait = decideFailure(error, failures, policy, callbacks.onerror?.(error), wait, label);
+      answer = options.onerror?.(error);
+    }
+    // `retry: false` never reconnects (and is refused up front with `reconnectOnClose`).
+    if (!policy) throw error;
+    // A clean close is no failure, so it does not count toward maxRetries; but one that made no
+    // progress grows the delay.
+    reconnects += 1;
+    const retryAfter = error instanceof HttpError ? error.retryAfter : undefined;
+    let wait = retryDelay(reconnects, policy, { serverRetry, retryAfter }, random);
+    if (failed) {
+      // Deviation from spec: `onerror` may override the policy with a number of ms, 0 included.
+      if (typeof answer === 'number') wait = answer;
+      else throwIfFinal(error, failures, policy, label);
       // We are retrying, so a response the error carried will not be read by anyone.
       if (error instanceof HttpError || error instanceof ContentTypeError) discardBody(error.response);
     }
     if (stopped.aborted) return;
-    callbacks.onretry?.({ failures, delay: wait, error });
-    // A page hidden during the wait ends it: the loop then waits for the page instead.
-    await delay(wait, stopped, (done) => page.onChange(() => page.hidden && done()));
-    if (stopped.aborted) return;
-    if (!page.hidden) await whenOnline(stopped, sources.online);
+    // No server hint and no `onerror` number gets under the floor.
+    wait = Math.max(wait, untilFloor());
+    options.onretry?.({ failures, delay: wait, error, lastEventId });
+    // A page hidden during the wait ends it (the loop then waits for the page instead), and so does
+    // the network coming back: the wait was spent offline, so the backoff it served says nothing
+    // of the server.
+    await delay(wait, stopped, (done) => page.onChange((event) => (page.hidden || event?.type === 'online') && done()));
   }
 }

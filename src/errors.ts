@@ -61,6 +61,23 @@ export class RetryLimitError extends FetchEventSourceError {
   }
 }
 
+/**
+ * The connection of a request that is not safe to send again (a `POST`) dropped after the stream
+ * delivered events, and the server never sent an event id to resume from: sending it again would
+ * start the stream over (a second, different answer from a model) after the half already delivered.
+ * Fatal unless `onerror` returns a delay to retry on purpose. `cause` is the drop.
+ */
+export class NotResumableError extends FetchEventSourceError {
+  override name = 'NotResumableError' as const;
+  /** Events the attempt had delivered when its connection dropped. */
+  declare readonly events: number;
+
+  constructor(events: number, label: string, cause: unknown) {
+    super(`${label} dropped after ${events} event(s) and sent no id to resume from`, { cause });
+    this.events = events;
+  }
+}
+
 /** One event grew past `maxEventSize` characters before it ended. Fatal: a retry would meet it again. */
 export class EventTooLargeError extends FetchEventSourceError {
   override name = 'EventTooLargeError' as const;
@@ -88,7 +105,8 @@ export class IdleTimeoutError extends FetchEventSourceError {
  * tracker walking its fields) must not print the response's full URL, query and all.
  */
 function hideResponse(error: Error, response: Response): void {
-  Object.defineProperty(error, 'response', { value: response, enumerable: false });
+  // (A defined property is not enumerable, writable nor configurable unless it says so.)
+  Object.defineProperty(error, 'response', { value: response });
 }
 
 const ownNames = new Set([
@@ -99,6 +117,7 @@ const ownNames = new Set([
   'RetryLimitError',
   'EventTooLargeError',
   'IdleTimeoutError',
+  'NotResumableError',
 ]);
 
 /** True for any error of this library, also one from another realm or a duplicated bundle. */

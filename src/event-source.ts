@@ -92,9 +92,10 @@ export class EventSource extends EventTarget {
         this.dispatchEvent(errorEvent(error));
       },
     });
-    runStream(options, {
+    runStream({
+      ...options,
       // "Dispatch the event": a MessageEvent of the `event:` type.
-      onMessage: (message, lastEventId) =>
+      onmessage: (message, lastEventId) =>
         this.dispatchEvent(messageEvent(message.event, { data: message.data, lastEventId, origin })),
     }).then(
       // Resolved: close() was called (nothing to fire), or a 204, which fails the connection.

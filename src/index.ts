@@ -11,6 +11,7 @@ export {
   isFetchEventSourceError,
   isHttpError,
   NetworkError,
+  NotResumableError,
   RetryLimitError,
 } from './errors.js';
 export type { EventSourceMessage, FetchEventSourceInit, HeadersContext, RetryInfo, RetryPolicy } from './types.js';

@@ -20,109 +20,51 @@ export type FetchEventsInit = Omit<FetchEventSourceInit, 'onmessage'>;
  *   process.stdout.write(JSON.parse(message.data).token);
  * }
  */
-export function fetchEvents(
+export async function* fetchEvents(
   input: RequestInfo | URL,
   init: FetchEventsInit = {},
 ): AsyncIterableIterator<EventSourceMessage> {
+  // Aborted when the loop is left (`break`, `return`, a throw), or by the caller's signal.
   const stop = new AbortController();
-  // Mirrors stop.signal.aborted: that getter, read per event, costs more than the rest of take().
+  const signal = init.signal ? AbortSignal.any([init.signal, stop.signal]) : stop.signal;
+  // Mirrors signal.aborted, read per event, where the getter would cost more than the rest.
   let stopped = false;
-  const abort = () => {
-    stopped = true;
-    stop.abort();
-  };
-  const callerSignal = init.signal ?? undefined;
+  signal.addEventListener('abort', () => (stopped = true));
+  // The events read but not yet handed out. The reader waits in `afterChunk` until they are all
+  // taken (`chunkTaken`); the generator waits for the next chunk's events or the end (`chunkRead`).
   let queue: EventSourceMessage[] = [];
-  let head = 0;
-  let wakeReader: (() => void) | undefined;
-  let wakeLoop: (() => void) | undefined;
-  let running: Promise<void> | undefined;
-  let ended = false;
-  let failure: { error: unknown } | undefined;
-
-  function wake(): void {
-    wakeLoop?.();
-    wakeLoop = undefined;
-  }
-
-  function start(): void {
-    if (callerSignal?.aborted) abort();
-    callerSignal?.addEventListener('abort', abort);
-    const options = normalizeOptions(input, { ...init, onmessage: undefined, signal: stop.signal });
-    running = runStream(options, {
-      // A chunk's events, handed over at once; the next read waits until the loop has taken them.
-      onBatch: (messages) => {
-        queue = messages;
-        head = 0;
-        wake();
-        return new Promise<void>((resolve) => (wakeReader = resolve));
-      },
-    })
-      .then(
-        () => {
-          ended = true;
-        },
-        (error: unknown) => {
-          failure = { error };
-        },
-      )
-      .finally(() => {
-        callerSignal?.removeEventListener('abort', abort);
-        wake();
-      });
-  }
-
-  async function finish(): Promise<IteratorReturnResult<undefined>> {
-    ended = true;
-    queue = [];
-    head = 0;
-    if (running) {
-      abort();
-      wakeReader?.();
-      await running;
-    }
-    return { value: undefined, done: true };
-  }
-
-  /** The next event of the batch at hand, if the loop may still have one. */
-  function take(): IteratorResult<EventSourceMessage, undefined> | undefined {
-    if (head === queue.length || stopped) return undefined;
-    return { value: queue[head++]!, done: false };
-  }
-
-  async function wait(): Promise<IteratorResult<EventSourceMessage, undefined>> {
-    if (!running && !ended) start();
+  let chunkTaken = () => {};
+  let chunkRead = () => {};
+  let ended: { error: unknown } | true | undefined;
+  const running = runStream({
+    ...normalizeOptions(input, { ...init, signal }),
+    onmessage: (message) => void queue.push(message),
+    afterChunk: () =>
+      queue.length ? (chunkRead(), new Promise<void>((resolve) => (chunkTaken = resolve))) : undefined,
+  })
+    .then(
+      () => (ended = true),
+      (error: unknown) => (ended = { error }),
+    )
+    .finally(() => chunkRead());
+  try {
     for (;;) {
-      const next = take();
-      if (next) return next;
-      if (failure) {
-        const { error } = failure;
-        failure = undefined;
-        ended = true;
-        throw error;
+      const taken = queue;
+      queue = [];
+      // A chunk's events are handed out without a read in between.
+      for (const message of taken) {
+        if (stopped) return;
+        yield message;
       }
-      if (ended) return { value: undefined, done: true };
-      // Everything handed out: let the reader take the next chunk, and wait for its events.
-      const reading = new Promise<void>((resolve) => (wakeLoop = resolve));
-      wakeReader?.();
-      wakeReader = undefined;
-      await reading;
+      if (queue.length) continue;
+      if (ended === true) return;
+      if (ended) throw ended.error;
+      chunkTaken();
+      await new Promise<void>((resolve) => (chunkRead = resolve));
     }
+  } finally {
+    stop.abort();
+    chunkTaken();
+    await running;
   }
-
-  return {
-    // The events of a chunk already queued are handed out without an async function's extra ticks.
-    next: () => {
-      const next = take();
-      return next ? Promise.resolve(next) : wait();
-    },
-    return: finish,
-    async throw(error: unknown) {
-      await finish();
-      throw error;
-    },
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
 }

@@ -1,9 +1,17 @@
-import { requestLabel, requestMethod } from './request.js';
-import type { FetchEventSourceInit, HeadersOption, RetryPolicy } from './types.js';
+import { safeMethods } from './request.js';
+import type { EventSourceMessage, FetchEventSourceInit, RetryPolicy } from './types.js';
 
 /** Every default in one place; the TSDoc `@default` of each option says the same. */
 export const defaults = {
-  retry: { initialDelay: 1000, maxDelay: 30_000, factor: 2, jitter: 0.3, maxRetries: Infinity, minUptime: 5000 },
+  retry: {
+    initialDelay: 1000,
+    maxDelay: 30_000,
+    factor: 2,
+    jitter: 0.3,
+    maxRetries: Infinity,
+    minUptime: 5000,
+    minInterval: 100,
+  },
   maxEventSize: 16 * 1024 * 1024,
   idleTimeout: 0,
   reconnectOnClose: false,
@@ -13,23 +21,35 @@ export const defaults = {
    * every other method (a billed POST) stays open.
    * Deviation from `@microsoft/fetch-event-source`, which re-sent every stream on a tab switch.
    */
-  openWhenHidden: (method: string): boolean => method !== 'GET' && method !== 'HEAD',
+  openWhenHidden: (method: string): boolean => !safeMethods.includes(method),
 } as const;
 
 export type ResolvedRetryPolicy = Required<{ [K in keyof RetryPolicy]: number }>;
 
-/** The callbacks, read off the caller's options object when they are called. */
-export type Callbacks = Pick<FetchEventSourceInit, 'onopen' | 'onmessage' | 'onclose' | 'onerror' | 'onretry'>;
-
-/** The options with defaults applied and every mistake reported up front. */
-export interface NormalizedOptions {
+/**
+ * The options with defaults applied and every mistake reported up front; the callbacks as given, and
+ * two that only this library's own readers set.
+ */
+export interface NormalizedOptions extends Pick<
+  FetchEventSourceInit,
+  'headers' | 'onopen' | 'onclose' | 'onerror' | 'onretry'
+> {
+  /** The caller's signal, or one that never aborts. */
+  signal: AbortSignal;
+  /** Takes each event; `lastEventId` is the spec's last event ID string as of it (`MessageEvent.lastEventId`). */
+  onmessage?: ((message: EventSourceMessage, lastEventId: string) => void) | undefined;
+  /**
+   * Called after each chunk's events, before the next read, which waits for what it returns: so a
+   * slow reader (`fetchEvents`) holds the body, and through it the server, back.
+   */
+  afterChunk?: (() => Promise<void> | undefined) | undefined;
   input: RequestInfo | URL;
+  /** Upper-cased, as fetch sends it. */
+  method: string;
   /** `METHOD origin/path` for messages: no credentials, no query, no fragment. */
   label: string;
   /** What is passed to `fetch` as it is: method, body, credentials, … */
   request: Omit<RequestInit, 'headers' | 'signal' | 'body'> & Pick<FetchEventSourceInit, 'body'>;
-  headers: HeadersOption | undefined;
-  signal: AbortSignal | null | undefined;
   fetch: typeof fetch;
   /** `false`: never reconnect. */
   retry: ResolvedRetryPolicy | false;
@@ -38,7 +58,6 @@ export interface NormalizedOptions {
   openWhenHidden: boolean;
   maxEventSize: number;
   idleTimeout: number;
-  callbacks: Callbacks;
 }
 
 export function normalizeOptions(input: RequestInfo | URL, init: FetchEventSourceInit = {}): NormalizedOptions {
@@ -72,35 +91,50 @@ export function normalizeOptions(input: RequestInfo | URL, init: FetchEventSourc
   // Called as a plain function: a browser's fetch throws "Illegal invocation" when `this` is
   // anything but the global object, such as an options object it was stored on.
   const fetch = customFetch ?? globalThis.fetch?.bind(globalThis);
-  if (!fetch) throw new TypeError('no `fetch` on this platform; pass one as the `fetch` option');
-  if (!(maxEventSize > 0)) throw new TypeError('`maxEventSize` must be a positive number');
-  if (!(idleTimeout >= 0)) throw new TypeError('`idleTimeout` must be 0 (off) or a positive number');
 
-  const method = requestMethod(input, request.method);
+  // The method upper-cased as fetch sends it; the label, `METHOD origin/path`, for error messages.
+  // Credentials, the query and the fragment are left out of the label, since apps that once had
+  // only the native `EventSource` put tokens there (`?token=…`), and messages end up in logs.
+  const method = (request.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
+  const href = input instanceof Request ? input.url : String(input);
+  const url = URL.canParse(href) ? new URL(href) : undefined;
+  const label = `${method} ${url ? url.origin + url.pathname : href.split(/[?#]/, 1)[0]}`;
+  // What fetch would refuse on every attempt is refused once, here, so it is not retried.
+  if (url?.username || url?.password) {
+    throw new TypeError(`fetch refuses a URL with credentials (${label}); send them in an Authorization header`);
+  }
+  if (request.body != null && safeMethods.includes(method)) {
+    throw new TypeError(`a ${method} request cannot have a body; set \`method: 'POST'\``);
+  }
   return {
+    ...init,
     input,
-    label: requestLabel(input, method, request.body),
+    method,
+    label,
     request,
-    headers,
-    signal,
+    // Every listener the call adds to the caller's signal is removed by whoever added it.
+    signal: signal ?? new AbortController().signal,
     fetch,
     retry: retry === false ? false : normalizeRetry(retry),
     reconnectOnClose,
     lastEventId,
     openWhenHidden: openWhenHidden ?? defaults.openWhenHidden(method),
-    maxEventSize,
-    idleTimeout,
-    callbacks: init,
+    maxEventSize: atLeast('maxEventSize', maxEventSize, 1),
+    idleTimeout: atLeast('idleTimeout', idleTimeout, 0),
   };
 }
 
 function normalizeRetry(policy: RetryPolicy = {}): ResolvedRetryPolicy {
   const resolved: ResolvedRetryPolicy = { ...defaults.retry };
   for (const name of Object.keys(resolved) as Array<keyof ResolvedRetryPolicy>) {
-    const value = policy[name] ?? defaults.retry[name];
-    if (!(value >= 0)) throw new TypeError(`\`retry.${name}\` must be a number ≥ 0, got ${value}`);
-    resolved[name] = value;
+    // A factor below 1 would shrink the backoff: hammering the server.
+    resolved[name] = atLeast(`retry.${name}`, policy[name] ?? defaults.retry[name], name === 'factor' ? 1 : 0);
   }
-  if (resolved.factor < 1) throw new TypeError('`retry.factor` must be ≥ 1: a shrinking backoff hammers the server');
   return resolved;
+}
+
+/** `value`, or a `TypeError` naming the option when it is not a number ≥ `least` (NaN included). */
+function atLeast(name: string, value: number, least: number): number {
+  if (!(value >= least)) throw new TypeError(`\`${name}\` must be a number ≥ ${least}, got ${value}`);
+  return value;
 }

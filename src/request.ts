@@ -1,36 +1,18 @@
-import type { NormalizedOptions } from './options.js';
 import type { HeadersContext } from './types.js';
 
 /**
- * `METHOD origin/path` for error messages, after refusing up front what fetch would refuse on
- * every attempt (so it is not retried). Credentials, the query and the fragment are left out,
- * since apps that once had only the native `EventSource` put tokens there (`?token=…`), and
- * messages end up in logs and error trackers.
+ * RFC 9110 §9.2.1: requests a server must treat as read-only, so sending one again costs nothing and
+ * starts nothing: they pause while the page is hidden, and are re-sent after a drop with no id to
+ * resume from.
  */
-export function requestLabel(input: RequestInfo | URL, method: string, body: BodyInit | null | undefined): string {
-  const href = isRequest(input) ? input.url : String(input);
-  const url = URL.canParse(href) ? new URL(href) : undefined;
-  const label = `${method} ${url ? url.origin + url.pathname : href.split(/[?#]/, 1)[0]}`;
-  if (url?.username || url?.password) {
-    throw new TypeError(`fetch refuses a URL with credentials (${label}); send them in an Authorization header`);
-  }
-  if (body != null && (method === 'GET' || method === 'HEAD')) {
-    throw new TypeError(`a ${method} request cannot have a body; set \`method: 'POST'\``);
-  }
-  return label;
-}
-
-/** The request's method, upper-cased as fetch normalizes it: `init.method`, else the `Request`'s, else GET. */
-export function requestMethod(input: RequestInfo | URL, method: string | undefined): string {
-  return (method ?? (isRequest(input) ? input.method : 'GET')).toUpperCase();
-}
+export const safeMethods: readonly string[] = ['GET', 'HEAD'];
 
 /**
  * The arguments of one attempt's `fetch`. A `Request` input is cloned so its body
  * can be sent again; its headers are the base that `headers` adds to.
  */
 export function buildAttempt(
-  options: Pick<NormalizedOptions, 'input' | 'request'>,
+  options: { input: RequestInfo | URL; request: Omit<RequestInit, 'body'> & { body?: BodyInit | null | undefined } },
   own: HeadersInit | undefined,
   context: HeadersContext,
   signal: AbortSignal,
@@ -57,5 +39,5 @@ export function buildAttempt(
 }
 
 function isRequest(input: RequestInfo | URL): input is Request {
-  return typeof Request !== 'undefined' && input instanceof Request;
+  return input instanceof Request;
 }

@@ -15,11 +15,11 @@ export const EventStreamContentType = 'text/event-stream';
 export function classifyResponse(
   response: Response,
   label: string,
-  now: number,
+  now = Date.now(),
 ): 'open' | 'stop' | HttpError | ContentTypeError {
   const { status } = response;
   if (status === 204) return 'stop';
-  if (status < 200 || status > 299) {
+  if (!response.ok) {
     // RFC 9110 §10.2.3: Retry-After means "come back then" on 503 and, by RFC 6585, on 429.
     const retryAfter =
       status === 429 || status === 503 ? parseRetryAfter(response.headers.get('retry-after'), now) : undefined;

@@ -1,14 +1,14 @@
-import { ContentTypeError, EventTooLargeError, HttpError, RetryLimitError } from './errors.js';
+import { ContentTypeError, EventTooLargeError, HttpError, NotResumableError, RetryLimitError } from './errors.js';
 import type { ResolvedRetryPolicy } from './options.js';
 
 /**
- * Milliseconds to wait before reconnect number `step` (1 for the first since the last healthy
- * connection). `serverRetry` is the stream's latest `retry:`, `retryAfter` the failed response's
- * `Retry-After` (both ms, if any), `random` a number in [0, 1).
+ * Milliseconds to wait before reconnect number `step` (1 for the first since the last connection
+ * that made progress), given what the server asked for (in ms: its latest `retry:`, a failed
+ * response's `Retry-After`); `random` gives a number in [0, 1).
  *
  * https://html.spec.whatwg.org/multipage/server-sent-events.html#concept-event-stream-reconnection-time:
- * the first reconnect after a healthy connection waits the reconnection time, which a server's
- * `retry:` sets (0 included).
+ * the first reconnect after a connection that made progress waits the reconnection time, which a
+ * server's `retry:` sets (0 included).
  * Deviation from spec: the spec waits that same time every time; later consecutive reconnects grow
  * exponentially from the larger of `retry:` and `initialDelay`, with jitter, and a server's `retry:`
  * or `Retry-After` only ever lengthens a wait. So no server can make a client hammer it, and a fleet
@@ -17,8 +17,7 @@ import type { ResolvedRetryPolicy } from './options.js';
 export function retryDelay(
   step: number,
   policy: ResolvedRetryPolicy,
-  serverRetry: number | undefined,
-  retryAfter: number | undefined,
+  { serverRetry, retryAfter = 0 }: { serverRetry?: number | undefined; retryAfter?: number | undefined },
   random: () => number,
 ): number {
   const stretch = 1 + random() * policy.jitter;
@@ -28,38 +27,28 @@ export function retryDelay(
       : Math.max(serverRetry ?? 0, policy.initialDelay) * policy.factor ** (step - 1);
   // Never shorter than the server asked for, even when maxDelay is smaller.
   const backoff = Math.min(base, Math.max(policy.maxDelay, serverRetry ?? 0)) * stretch;
-  return Math.max(backoff, (retryAfter ?? 0) * stretch);
+  return Math.max(backoff, retryAfter * stretch);
 }
 
 /**
  * A retry would meet the same answer: a wrong content type, an oversized event, or a 4xx but
  * 408/429 (408, 429 and 5xx are temporary by definition; a 401 retried forever is the bug we
- * exist to avoid). Dropped connections, idle timeouts and anything `onclose` throws are retried.
+ * exist to avoid); or it would start over a stream that cannot resume (`NotResumableError`).
+ * Dropped connections, idle timeouts and anything `onclose` throws are retried.
  */
 export function isFatal(error: unknown): boolean {
   if (error instanceof HttpError) return error.status !== 408 && error.status !== 429 && error.status < 500;
-  return error instanceof ContentTypeError || error instanceof EventTooLargeError;
+  return error instanceof ContentTypeError || error instanceof EventTooLargeError || error instanceof NotResumableError;
 }
 
 /**
- * The delay before retrying the failure `error`, or a throw that ends the call (the policy table in
- * the README). `failures` counts consecutive failures, this one included; `answer` is what `onerror`
- * returned; `scheduled` is what `retryDelay` gives.
+ * Throws what ends the call after the failure `error` (the policy table in the README): the failure
+ * itself when a retry would meet it again (`isFatal`), a `RetryLimitError` when it is one more than
+ * `maxRetries` allows. `failures` counts consecutive failures, this one included.
  */
-export function decideFailure(
-  error: unknown,
-  failures: number,
-  policy: ResolvedRetryPolicy | false,
-  answer: unknown,
-  scheduled: number,
-  label: string,
-): number {
-  if (policy === false) throw error;
-  // Deviation from spec: `onerror` may override the policy; a number is honoured exactly, 0 included.
-  if (typeof answer === 'number') return answer;
+export function throwIfFinal(error: unknown, failures: number, policy: ResolvedRetryPolicy, label: string): void {
   if (isFatal(error)) throw error;
   if (failures > policy.maxRetries) throw new RetryLimitError(failures, label, error);
-  return scheduled;
 }
 
 /**

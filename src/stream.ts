@@ -1,6 +1,6 @@
 import { createParser } from 'eventsource-parser';
-import type { Session } from './attempt.js';
 import { EventTooLargeError, NetworkError } from './errors.js';
+import type { NormalizedOptions } from './options.js';
 import type { EventSourceMessage } from './types.js';
 
 /**
@@ -11,39 +11,36 @@ import type { EventSourceMessage } from './types.js';
  */
 const LONGEST_FIELD_PREFIX = 'event: '.length;
 
-/**
- * Who takes the events: one at a time as the parser finds them (`fetchEventSource`'s `onmessage`,
- * the `EventSource` class), or each chunk's events as one batch (`fetchEvents`), whose promise holds
- * the next read until the batch is taken, so a slow consumer holds the body, and the server, back.
- */
-export type Consumer =
-  | {
-      /** `lastEventId` is the spec's last event ID string as of this event (`MessageEvent.lastEventId`). */
-      onMessage: (message: EventSourceMessage, lastEventId: string) => void;
-      onBatch?: undefined;
-    }
-  | { onBatch: (messages: EventSourceMessage[]) => Promise<void>; onMessage?: undefined };
+/** What a stream is read for: the limits, who takes the events, where the last event ID starts. */
+export interface StreamInit {
+  options: Pick<NormalizedOptions, 'maxEventSize' | 'label' | 'onmessage' | 'afterChunk'>;
+  /** https://html.spec.whatwg.org/multipage/server-sent-events.html#concept-event-stream-last-event-id */
+  lastEventId: string;
+  /** The server sent `retry:` (ms). */
+  onRetry: (ms: number) => void;
+}
 
 /**
- * Reads one response body to its end, delivering its events to the session's consumer and keeping
- * the session's last event ID and the server's `retry:`. `onBytes`, if any, is called for every
- * chunk received (the idle watchdog). Aborting `signal` cancels the
- * body reader, whatever the `fetch` that made the body does with signals.
- * Resolves when the stream ended or `signal` aborted; rejects with `NetworkError` when the
- * connection drops, `EventTooLargeError` on an oversized event, or whatever `onMessage` threw.
+ * Reads one response body to its end, delivering its events to `onmessage` and telling
+ * it the server's `retry:`. `onBytes`, if any, is called for every chunk received (the idle
+ * watchdog); `onEnd` once as the stream ends, however it ends, with the last event ID string then
+ * and how many events it delivered (once, not per event: a call per id would cost a tenth of the
+ * throughput). Aborting `signal` cancels the body reader, whatever the `fetch` that made the body
+ * does with signals. Resolves when the stream ended or `signal` aborted; rejects with
+ * `NetworkError` when the connection drops, `EventTooLargeError` on an oversized event, or
+ * whatever `onMessage` threw.
  */
 export async function readEventStream(
   body: ReadableStream<Uint8Array>,
-  session: Session,
+  attempt: StreamInit,
   signal: AbortSignal,
   onBytes: (() => void) | undefined,
+  onEnd: (lastEventId: string, delivered: number) => void,
 ): Promise<void> {
-  const { maxEventSize, label } = session.options;
-  const { onMessage, onBatch } = session.consumer;
-  let batch: EventSourceMessage[] = [];
-  const deliver = onMessage ?? ((message: EventSourceMessage) => void batch.push(message));
-  // Handed to the session when the stream ends, however it ends: the loop reads it only then.
-  let lastEventId = session.lastEventId;
+  const { maxEventSize, label, onmessage, afterChunk } = attempt.options;
+  // Reported when the stream ends, however it ends: the loop reads them only then.
+  let lastEventId = attempt.lastEventId;
+  let delivered = 0;
   let retry: number | undefined;
   // A handler may abort mid-chunk (the `[DONE]` pattern): nothing after that is delivered, and
   // no later id is taken, so a resume asks again for exactly what was not delivered.
@@ -74,10 +71,12 @@ export async function readEventStream(
         message.retry = retry;
         retry = undefined;
       }
-      deliver(message, lastEventId);
+      delivered += 1;
+      onmessage?.(message, lastEventId);
     },
     onRetry(ms) {
-      retry = session.serverRetry = ms;
+      retry = ms;
+      attempt.onRetry(ms);
     },
     onError(error) {
       // Unknown fields and non-numeric `retry` are ignored, as the spec says; only the size limit stops us.
@@ -92,23 +91,6 @@ export async function readEventStream(
   const cancel = () => {
     stopped = true;
     reader.cancel(signal.reason).catch(() => {});
-  };
-  /**
-   * Feeds `text` to the parser and hands a batch consumer the events it held, also those found
-   * before an oversized event or a throw; the next read waits for the batch to be taken.
-   * (An event-at-a-time consumer is fed directly: this call, its try and the idle watchdog's call
-   * cost a tenth of the instructions at one event per chunk.)
-   */
-  const feedBatch = async (take: (messages: EventSourceMessage[]) => Promise<void>, text: string) => {
-    try {
-      parser.feed(text);
-    } finally {
-      const taken = batch;
-      batch = [];
-      if (taken.length > 0) await take(taken);
-    }
-    // Time spent waiting for a slow consumer is not the server being idle.
-    onBytes?.();
   };
   signal.addEventListener('abort', cancel);
   try {
@@ -127,14 +109,18 @@ export async function readEventStream(
       // incomplete then is dropped (the spec's "once the end of the file is reached, any pending
       // data must be discarded"), and its id never counts.
       const text = decoder.decode(chunk.value, { stream: !chunk.done });
-      if (onBatch) await feedBatch(onBatch, text);
-      else parser.feed(text);
+      parser.feed(text);
       if (chunk.done) return;
+      if (afterChunk) {
+        await afterChunk();
+        // Time spent waiting for a slow consumer is not the server being idle.
+        onBytes?.();
+      }
     }
   } finally {
-    session.lastEventId = lastEventId;
+    onEnd(lastEventId, delivered);
     signal.removeEventListener('abort', cancel);
     // Frees the connection when we stop early (a handler threw, an oversized event); a no-op after the end.
-    reader.cancel().catch(() => {});
+    cancel();
   }
 }

@@ -22,23 +22,29 @@ export interface HeadersContext {
 export interface RetryInfo {
   /**
    * Consecutive failures so far, 1 for the first. A clean close does not count; a connection
-   * that stayed open for `retry.minUptime` starts the count over.
+   * that delivered an event, or stayed open for `retry.minUptime`, starts the count over.
    */
   failures: number;
   /** Milliseconds until the next request. */
   delay: number;
   /** The failure that caused the reconnect; `undefined` after a clean close. */
   error: unknown;
+  /**
+   * The `Last-Event-ID` the next request sends: the stream resumes after that event. `""` when
+   * there is none, so the request starts the stream over (a "retrying" rather than "resuming" badge).
+   */
+  lastEventId: string;
 }
 
 /**
  * The backoff policy. The n-th consecutive reconnect waits `min(maxDelay, base × factor^(n-1))`,
- * stretched by up to `jitter`; a server's `retry:` or `Retry-After` may lengthen a wait, never shorten it.
+ * stretched by up to `jitter`; a server's `retry:` or `Retry-After` may lengthen a wait, never shorten
+ * it, and no two requests start less than `minInterval` apart.
  */
 export interface RetryPolicy {
   /**
    * Delay before the first reconnect. A server's `retry:` replaces it for the first reconnect after
-   * a healthy connection (even `retry: 0`); later ones grow from the larger of the two.
+   * a connection that made progress (even `retry: 0`); later ones grow from the larger of the two.
    * @default 1000
    */
   initialDelay?: number | undefined;
@@ -58,18 +64,28 @@ export interface RetryPolicy {
    */
   jitter?: number | undefined;
   /**
-   * Consecutive failures allowed before giving up with `RetryLimitError`. A connection that opens
-   * and drops before `minUptime` does not end the run of failures.
+   * Consecutive attempts that made no progress allowed before giving up with `RetryLimitError`. A
+   * connection that opens and drops without delivering an event (within `minUptime`) does not end
+   * the run of failures.
    * @default Infinity
    */
   maxRetries?: number | undefined;
   /**
-   * Milliseconds a connection must stay open to count as healthy. Only a healthy connection starts
-   * the backoff and the failure count over, so a server that answers 200 and drops at once is
-   * backed off like one that refuses.
+   * Milliseconds a connection must stay open to count as progress when it delivered no event (a
+   * stream of heartbeats, say). A connection that delivered an event made progress however short it
+   * was. Progress starts the backoff and the failure count over, so a stream that resumes and moves
+   * on is never given up on, while a server that answers 200 and drops at once is backed off like
+   * one that refuses.
    * @default 5000
    */
   minUptime?: number | undefined;
+  /**
+   * The least time between the starts of two requests of one call, whatever a server's `retry:`,
+   * `Retry-After` or `onerror`'s number says: at most 10 requests a second by default. `0` turns the
+   * floor off.
+   * @default 100
+   */
+  minInterval?: number | undefined;
 }
 
 export type HeadersOption = HeadersInit | ((context: HeadersContext) => HeadersInit | Promise<HeadersInit>);
@@ -94,8 +110,8 @@ export interface FetchEventSourceInit extends Omit<RequestInit, 'headers' | 'bod
   onclose?: (() => void | Promise<void>) | undefined;
   /**
    * Called for every failure before the policy decides: return a number of ms to retry
-   * after exactly that long (`0` included: the caller asked for it), throw to stop (the promise
-   * rejects with it), return nothing for the default policy.
+   * after that long (`0` included: the caller asked for it; only `retry.minInterval` is kept),
+   * throw to stop (the promise rejects with it), return nothing for the default policy.
    */
   onerror?: ((error: unknown) => number | null | undefined | void) | undefined;
   /** Called when a reconnect is scheduled. */
@@ -122,7 +138,7 @@ export interface FetchEventSourceInit extends Omit<RequestInit, 'headers' | 'bod
   reconnectOnClose?: boolean | undefined;
   /**
    * The backoff policy, or `false` to never reconnect.
-   * @default { initialDelay: 1000, maxDelay: 30000, factor: 2, jitter: 0.3, maxRetries: Infinity, minUptime: 5000 }
+   * @default { initialDelay: 1000, maxDelay: 30000, factor: 2, jitter: 0.3, maxRetries: Infinity, minUptime: 5000, minInterval: 100 }
    */
   retry?: RetryPolicy | false | undefined;
   /**

@@ -23,7 +23,11 @@ export function waitFor(signal: AbortSignal, start: (done: () => void) => () => 
 }
 
 /** Waits `ms`, or less if `signal` aborts or `until` says to stop early. */
-export function delay(ms: number, signal: AbortSignal, until: (done: () => void) => () => void): Promise<void> {
+export function delay(
+  ms: number,
+  signal: AbortSignal,
+  until: (done: () => void) => () => void = () => () => {},
+): Promise<void> {
   return waitFor(signal, (done) => {
     // setTimeout fires at once past 2^31-1 ms; a far-off Retry-After must still wait.
     const timer = setTimeout(done, Math.min(ms, 2 ** 31 - 1));
@@ -40,25 +44,22 @@ export function delay(ms: number, signal: AbortSignal, until: (done: () => void)
  * the signal's reason as soon as `signal` aborts, as an aborted `fetch` does; a rejection is passed
  * on. What `pending` settles with after an abort is ignored (`onLate` may free it).
  */
-export async function unlessAborted<T>(
+export function unlessAborted<T>(
   pending: T | PromiseLike<T>,
   signal: AbortSignal,
   onLate?: (value: T) => void,
 ): Promise<T> {
-  let stopWaiting = () => {};
-  const aborted = waitFor(signal, (done) => ((stopWaiting = done), () => {}));
-  try {
-    return await Promise.race([
-      Promise.resolve(pending).then((value) => {
-        if (!signal.aborted) return value;
-        onLate?.(value);
-        throw signal.reason;
-      }),
-      aborted.then((): never => {
-        throw signal.reason;
-      }),
-    ]);
-  } finally {
-    stopWaiting();
-  }
+  // Rejects with what it is given, an Error or not, as fetch does with the signal's reason.
+  /* eslint-disable @typescript-eslint/prefer-promise-reject-errors */
+  return new Promise<T>((resolve, reject) => {
+    // Ends on the abort (which rejects), or once `pending` settled (a reject after that is a no-op).
+    void waitFor(signal, (settled) => {
+      Promise.resolve(pending).then(
+        (value) => (signal.aborted ? onLate?.(value) : resolve(value), settled()),
+        (error: unknown) => (reject(error), settled()),
+      );
+      return () => {};
+    }).then(() => reject(signal.reason));
+  });
+  /* eslint-enable @typescript-eslint/prefer-promise-reject-errors */
 }

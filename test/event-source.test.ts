@@ -1,5 +1,5 @@
 import { describe, expect, test, vi } from 'vitest';
-import { EventSource, HttpError, type EventSourceErrorEvent } from '../src/index.js';
+import { EventSource, HttpError, NotResumableError, type EventSourceErrorEvent } from '../src/index.js';
 import { status, TEST_URL } from './helpers/event-server.js';
 import { settle, useEventServer, useFakeClock } from './helpers/setup.js';
 
@@ -164,6 +164,20 @@ describe('readyState transitions', () => {
     await settle();
     source.close();
     expect(log).toEqual(['open:1', 'error:0', 'open:1']);
+  });
+
+  test('a POST without ids dropped after an event: CLOSED, then one error carrying NotResumableError', async () => {
+    const source = new EventSource(TEST_URL, { method: 'POST', body: '{}' });
+    const errors: EventSourceErrorEvent[] = [];
+    source.onerror = (event) => void errors.push(event);
+    const log = record(source);
+    const stream = await api.stream(0);
+    stream.push('data: half an answer\n\n');
+    await settle();
+    stream.fail();
+    await vi.waitFor(() => expect(log).toEqual(['open:1', 'message:1', 'error:2']));
+    expect(errors[0]?.error).toBeInstanceOf(NotResumableError);
+    expect(api.requests).toHaveLength(1);
   });
 
   test('close(): CLOSED, no event, no further request', async () => {

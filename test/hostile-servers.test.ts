@@ -1,29 +1,19 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { fetchEventSource, IdleTimeoutError, NetworkError, RetryLimitError } from '../src/index.js';
-import { listen } from './helpers/http-server.js';
+import { useServers } from './helpers/http-server.js';
 
 // Hostile servers on a real node:http server on 127.0.0.1 (the schedule itself is tested with a fake clock in hostile.test.ts).
-type Handler = (request: IncomingMessage, response: ServerResponse) => void;
-const servers: Array<{ close: () => Promise<void> }> = [];
-async function serve(handler: Handler) {
-  const server = await listen(handler);
-  servers.push(server);
-  return server;
-}
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
+const serve = useServers();
 
 const fast = { initialDelay: 1, maxDelay: 20, jitter: 0 };
 
-describe('a server that opens and fails at once cannot reset the backoff', () => {
-  test('200, one event, then a dropped socket, every time: maxRetries 2 ends after 3 requests', async () => {
+describe('a server that opens and fails without an event cannot reset the backoff', () => {
+  test('200, a comment, then a dropped socket, every time: maxRetries 2 ends after 3 requests', async () => {
     let requests = 0;
     const { url } = await serve((request, response) => {
       requests += 1;
       response.writeHead(200, { 'content-type': 'text/event-stream' });
-      response.write(`id: ${requests}\ndata: billed\n\n`, () => setTimeout(() => request.socket.destroy(), 5));
+      response.write(`: opened ${requests}\n\n`, () => setTimeout(() => request.socket.destroy(), 5));
     });
     const error = await fetchEventSource(url, { method: 'POST', body: '{}', retry: { ...fast, maxRetries: 2 } }).catch(
       (thrown: unknown) => thrown,
@@ -33,11 +23,11 @@ describe('a server that opens and fails at once cannot reset the backoff', () =>
     expect(requests).toBe(3);
   });
 
-  test('an onclose that throws reaches maxRetries: 3 ends after 4 requests', async () => {
+  test('a stream with no event whose onclose throws: maxRetries 3 ends after 4 requests', async () => {
     let requests = 0;
     const { url } = await serve((_request, response) => {
       requests += 1;
-      response.writeHead(200, { 'content-type': 'text/event-stream' }).end('data: x\n\n');
+      response.writeHead(200, { 'content-type': 'text/event-stream' }).end('retry: 1\n\n');
     });
     const error = await fetchEventSource(url, {
       retry: { ...fast, maxRetries: 3 },
@@ -54,7 +44,7 @@ describe('a server that opens and fails at once cannot reset the backoff', () =>
     const { url } = await serve((_request, response) => {
       requests += 1;
       response.writeHead(200, { 'content-type': 'text/event-stream' });
-      response.write('data: then silence\n\n');
+      response.write(': then silence\n\n');
     });
     const error = await fetchEventSource(url, { idleTimeout: 100, retry: { ...fast, maxRetries: 2 } }).catch(
       (thrown: unknown) => thrown,

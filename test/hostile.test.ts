@@ -20,12 +20,22 @@ function startRecording() {
 }
 
 describe('a server that opens and fails at once cannot reset the backoff', () => {
-  test('the backoff grows across quick drops and starts over after a connection that stayed up', async () => {
+  test('the backoff grows across drops that delivered nothing and starts over after an event or minUptime', async () => {
     const { retries, controller, done } = startRecording();
     let elapsed = 0;
-    for (const [index, uptime] of [0, 0, 0, 5000, 0].entries()) {
+    // What each connection sends before it drops, and how long it stays up.
+    const connections: Array<[string, number]> = [
+      [': heartbeat\n\n', 0],
+      ['retry: 10\n\n', 0],
+      [': heartbeat\n\n', 0],
+      [': heartbeat\n\n', 5000], // up for minUptime: progress
+      [': heartbeat\n\n', 0],
+      ['data: x\n\n', 0], // an event: progress, however short
+      [': heartbeat\n\n', 0],
+    ];
+    for (const [index, [sent, uptime]] of connections.entries()) {
       const stream = await api.stream(index);
-      stream.push('data: x\n\n');
+      stream.push(sent);
       await vi.advanceTimersByTimeAsync(uptime);
       stream.fail();
       await settle();
@@ -33,17 +43,19 @@ describe('a server that opens and fails at once cannot reset the backoff', () =>
       elapsed += uptime + wait;
       await vi.advanceTimersByTimeAsync(wait);
     }
-    await api.stream(5);
+    await api.stream(connections.length);
     controller.abort();
     await done;
     expect(retries.map((r) => [r.failures, r.delay])).toEqual([
       [1, 1000],
       [2, 2000],
       [3, 4000],
-      [1, 1000],
+      [1, 10], // the server's retry: after progress
+      [2, 2000],
+      [1, 100], // the same, raised to the floor: the request before started 0 ms earlier
       [2, 2000],
     ]);
-    expect(elapsed).toBe(15_000);
+    expect(elapsed).toBe(16_110);
   });
 });
 
@@ -91,14 +103,35 @@ describe('nothing a server sends can shorten the schedule', () => {
     expect(retries.map((r) => r.delay)).toEqual([0, 2000, 4000]);
   });
 
-  test('onerror returning 0 is honoured exactly: the caller asked for it', async () => {
+  test('onerror returning 0 is honoured down to the floor: requests start minInterval apart', async () => {
+    useFakeClock();
+    api.reply(status(503), status(503), status(503));
+    const retries: RetryInfo[] = [];
+    let calls = 0;
+    const done = fetchEventSource(TEST_URL, {
+      onerror: () => (++calls < 3 ? 0 : undefined),
+      onretry: (info) => void retries.push(info),
+      retry: { maxRetries: 2 },
+    }).catch(() => {});
+    await vi.advanceTimersByTimeAsync(99);
+    expect(api.requests).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(api.requests).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(api.requests).toHaveLength(3);
+    await vi.advanceTimersByTimeAsync(10_000);
+    await done;
+    expect(retries.slice(0, 2).map((r) => r.delay)).toEqual([100, 100]);
+  });
+
+  test('with minInterval: 0, onerror returning 0 retries at once', async () => {
     api.reply(status(503), status(503), status(503));
     const retries: RetryInfo[] = [];
     let calls = 0;
     await fetchEventSource(TEST_URL, {
       onerror: () => (++calls < 3 ? 0 : undefined),
       onretry: (info) => void retries.push(info),
-      retry: { maxRetries: 2 },
+      retry: { maxRetries: 2, minInterval: 0 },
     }).catch(() => {});
     expect(retries.slice(0, 2).map((r) => r.delay)).toEqual([0, 0]);
   });

@@ -1,21 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { fetchEvents, fetchEventSource } from '../src/index.js';
-import { listen } from './helpers/http-server.js';
+import { useServers } from './helpers/http-server.js';
 import { seeded } from './helpers/random.js';
 
-type Handler = (request: IncomingMessage, response: ServerResponse) => void;
-const servers: Array<{ close: () => Promise<void> }> = [];
-
-async function serve(handler: Handler, host?: string) {
-  const server = await listen(handler, host);
-  servers.push(server);
-  return server;
-}
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
+const serve = useServers();
 
 const event = (id: number) => `id: ${id}\ndata: {"n":${id},"text":"événement ${id}"}\n\n`;
 

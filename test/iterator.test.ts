@@ -1,5 +1,11 @@
 import { describe, expect, test, vi } from 'vitest';
-import { EventTooLargeError, fetchEvents, HttpError, type EventSourceMessage } from '../src/index.js';
+import {
+  EventTooLargeError,
+  fetchEvents,
+  HttpError,
+  NotResumableError,
+  type EventSourceMessage,
+} from '../src/index.js';
 import { status, TEST_URL, watchBodies } from './helpers/event-server.js';
 import { eventStream } from './helpers/chunks.js';
 import { countingSignal, settle, useEventServer, useFakeClock } from './helpers/setup.js';
@@ -30,6 +36,22 @@ describe('fetchEvents', () => {
       ['', 'done', '[DONE]'],
     ]);
     expect(api.requests[0]).toMatchObject({ method: 'POST', body: '{"q":1}', authorization: 'Bearer t' });
+  });
+
+  test('a POST without ids dropped after events: the loop throws NotResumableError after them, one request', async () => {
+    const received: string[] = [];
+    const loop = (async () => {
+      for await (const message of fetchEvents(TEST_URL, { method: 'POST', body: '{}' })) received.push(message.data);
+    })().catch((error: unknown) => error);
+    const stream = await api.stream(0);
+    stream.push('data: a\n\ndata: b\n\n');
+    await settle();
+    stream.fail();
+    const error = await loop;
+    expect(error).toBeInstanceOf(NotResumableError);
+    expect(error).toMatchObject({ events: 2 });
+    expect(received).toEqual(['a', 'b']);
+    expect(api.requests).toHaveLength(1);
   });
 
   test('sends nothing until the loop asks for the first event', async () => {

@@ -243,6 +243,35 @@ describe('retried failures', () => {
   });
 });
 
+describe('a fetch that throws instead of returning a promise', () => {
+  test('rejects with what it threw, at once, and onerror never sees it', async () => {
+    useFakeClock();
+    const broken = new TypeError('broken fetch');
+    const run = start({
+      fetch: () => {
+        throw broken;
+      },
+    });
+    expect(await run.settled).toEqual({ resolved: false, error: broken });
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(run.errors).toEqual([]);
+    expect(run.retries).toEqual([]);
+  });
+
+  test('no fetch on the platform: a TypeError naming fetch, not a retried network error', async () => {
+    vi.stubGlobal('fetch', undefined);
+    try {
+      const run = start();
+      const outcome = await run.settled;
+      expect((outcome as { error: unknown }).error).toBeInstanceOf(TypeError);
+      expect(String((outcome as { error: unknown }).error)).toMatch(/fetch/);
+      expect(run.errors).toEqual([]);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+});
+
 describe('exceptions from handlers', () => {
   test.each(['onopen', 'onmessage'] as const)(
     'rejects with what %s threw and sends no second request',
@@ -315,7 +344,7 @@ describe('onerror decides', () => {
     expect(api.requests).toHaveLength(2);
     (await api.stream(0)).end();
     expect(await run.settled).toEqual({ resolved: true });
-    expect(run.retries).toEqual([{ failures: 1, delay: 250, error: expect.any(HttpError) }]);
+    expect(run.retries).toEqual([{ failures: 1, delay: 250, error: expect.any(HttpError), lastEventId: '' }]);
   });
 
   test('a throw stops with what it threw', async () => {

@@ -2,7 +2,7 @@
 import { act, render, renderHook, waitFor } from '@testing-library/react';
 import { StrictMode, useEffect } from 'react';
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { HttpError, type EventSourceMessage } from '../src/index.js';
+import { HttpError, NotResumableError, type EventSourceMessage } from '../src/index.js';
 import { useEventStream, type StreamStatus } from '../src/react.js';
 import { status, TEST_URL } from './helpers/event-server.js';
 import { settle, useEventServer } from './helpers/setup.js';
@@ -83,6 +83,21 @@ describe('useEventStream: the status a UI renders', () => {
     expect(error).toBeInstanceOf(HttpError);
     expect(await (error as HttpError).response.json()).toEqual({ error: 'token expired' });
     expect(names().at(-1)).toBe('failed');
+    expect(api.requests).toHaveLength(1);
+  });
+
+  test('a POST without ids dropped after an event: failed with NotResumableError, one request', async () => {
+    const { hook, names } = renderStream();
+    let done!: Promise<void>;
+    act(() => void (done = hook.result.current.start(TEST_URL, { ...fast, method: 'POST', body: '{}' })));
+    const stream = await api.stream(0);
+    stream.push('data: half an answer\n\n');
+    await waitFor(() => expect(hook.result.current.status.state).toBe('open'));
+    stream.fail();
+    await act(() => done);
+    const { error } = hook.result.current.status as Extract<StreamStatus, { state: 'failed' }>;
+    expect(error).toBeInstanceOf(NotResumableError);
+    expect(names()).toEqual(['idle', 'connecting', 'open', 'failed']);
     expect(api.requests).toHaveLength(1);
   });
 

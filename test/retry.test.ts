@@ -1,4 +1,4 @@
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { defaults } from '../src/options.js';
 import {
   ContentTypeError,
@@ -6,9 +6,13 @@ import {
   HttpError,
   IdleTimeoutError,
   NetworkError,
+  NotResumableError,
   RetryLimitError,
 } from '../src/errors.js';
-import { decideFailure, isFatal, parseRetryAfter, retryDelay } from '../src/retry.js';
+import { fetchEventSource, type RetryInfo } from '../src/index.js';
+import { isFatal, parseRetryAfter, retryDelay, throwIfFinal } from '../src/retry.js';
+import { status } from './helpers/event-server.js';
+import { settle, useEventServer, useFakeClock } from './helpers/setup.js';
 
 const policy = { ...defaults.retry };
 const label = 'GET https://api.example.com/events';
@@ -39,15 +43,51 @@ describe('retryDelay', () => {
   ])(
     'reconnect %i, server retry %s, Retry-After %s, random %s → %i ms',
     (step, serverRetry, retryAfter, random, expected) => {
-      const delay = retryDelay(step, policy, serverRetry, retryAfter, () => random);
+      const delay = retryDelay(step, policy, { serverRetry, retryAfter }, () => random);
       expect(Math.round(delay)).toBe(expected);
     },
   );
 
   test('follows a custom policy', () => {
     const custom = { ...policy, initialDelay: 100, maxDelay: 500, factor: 3, jitter: 0 };
-    const delays = [1, 2, 3, 4].map((step) => retryDelay(step, custom, undefined, undefined, () => 0.9));
+    const delays = [1, 2, 3, 4].map((step) => retryDelay(step, custom, {}, () => 0.9));
     expect(delays).toEqual([100, 300, 500, 500]);
+  });
+});
+
+describe('the health rule through the loop, on a fake clock', () => {
+  const api = useEventServer();
+  test.each([
+    // [case, what the third connection sends, ms it stays up before it drops, [failures, delay] of the next reconnect]
+    ['a 200 that drops at once', '', 0, [3, 4000]],
+    ['comments only', ': ping\n\n', 0, [3, 4000]],
+    ['a retry: alone', 'retry: 50\n\n', 0, [3, 4000]],
+    ['a block with an id and no data', 'id: 7\n\n', 0, [3, 4000]],
+    ['comments for just short of minUptime', ': ping\n\n', 4999, [3, 4000]],
+    ['comments for minUptime', ': ping\n\n', 5000, [1, 1000]],
+    ['one event, then a drop at once', 'data: x\n\n', 0, [1, 1000]],
+    ['one event after retry: 300', 'retry: 300\ndata: x\n\n', 0, [1, 300]],
+    ['one event after retry: 0, a drop at once: the floor', 'retry: 0\ndata: x\n\n', 0, [1, 100]],
+    ['one event after retry: 0, a drop later', 'retry: 0\ndata: x\n\n', 100, [1, 0]],
+  ])('after two 503s, %s', async (_case, sent, uptime, expected) => {
+    useFakeClock();
+    api.reply(status(503), status(503));
+    const retries: RetryInfo[] = [];
+    const controller = new AbortController();
+    const done = fetchEventSource('https://api.example.com/chat', {
+      signal: controller.signal,
+      retry: { jitter: 0 },
+      onretry: (info) => void retries.push(info),
+    });
+    await vi.advanceTimersByTimeAsync(1000 + 2000);
+    const stream = await api.stream(0);
+    stream.push(sent);
+    await vi.advanceTimersByTimeAsync(uptime);
+    stream.fail();
+    await settle();
+    expect(retries.map((r) => [r.failures, r.delay])).toEqual([[1, 1000], [2, 2000], expected]);
+    controller.abort();
+    await done;
   });
 });
 
@@ -64,6 +104,7 @@ describe('isFatal: what a retry would meet again', () => {
     ['a 503', status(503), false],
     ['a wrong content type', new ContentTypeError(new Response(''), label), true],
     ['an oversized event', new EventTooLargeError(10, label), true],
+    ['a drop that cannot resume', new NotResumableError(3, label, undefined), true],
     ['a dropped connection', new NetworkError('connection dropped while reading', label, undefined), false],
     ['an idle timeout', new IdleTimeoutError(10, label), false],
     ['anything onclose throws', new Error('retry me'), false],
@@ -72,30 +113,25 @@ describe('isFatal: what a retry would meet again', () => {
   });
 });
 
-describe('decideFailure', () => {
+describe('throwIfFinal: what ends the call after a failure', () => {
   const retryable = new Error('the failure');
   const fatal = new EventTooLargeError(10, label);
   const limited = { ...policy, maxRetries: 2 };
   test.each([
-    // [case, error, failures, policy, onerror's answer, delay or the error thrown]
-    ['a retryable failure waits the schedule', retryable, 1, policy, undefined, 750],
-    ['a fatal one stops with its own error', fatal, 1, policy, undefined, fatal],
-    ['onerror returning a number overrides the schedule', retryable, 1, policy, 10, 10],
-    ['onerror returning 0 is honoured exactly', retryable, 1, policy, 0, 0],
-    ['onerror returning a number retries even a fatal one', fatal, 1, policy, 5, 5],
-    ['onerror returning something else leaves the policy', retryable, 1, policy, 'x', 750],
-    ['retry: false stops, whatever onerror says', retryable, 1, false, 10, retryable],
-    ['the last allowed failure is retried', retryable, 2, limited, undefined, 750],
-  ] as const)('%s', (_case, error, failures, chosen, answer, expected) => {
-    const decide = () => decideFailure(error, failures, chosen, answer, 750, label);
-    if (typeof expected === 'number') expect(decide()).toBe(expected);
+    // [case, error, consecutive failures, policy, the error thrown (undefined: none, it is retried)]
+    ['a retryable failure is retried', retryable, 1, policy, undefined],
+    ['a fatal one ends it with its own error', fatal, 1, policy, fatal],
+    ['the last failure maxRetries allows is retried', retryable, 2, limited, undefined],
+  ] as const)('%s', (_case, error, failures, chosen, expected) => {
+    const decide = () => throwIfFinal(error, failures, chosen, label);
+    if (expected === undefined) expect(decide).not.toThrow();
     else expect(decide).toThrow(expected);
   });
 
-  test('one failure past maxRetries stops with RetryLimitError, the failure as its cause', () => {
+  test('one failure past maxRetries ends it with RetryLimitError, the failure as its cause', () => {
     let stopped: unknown;
     try {
-      decideFailure(retryable, 3, limited, undefined, 750, label);
+      throwIfFinal(retryable, 3, limited, label);
     } catch (error) {
       stopped = error;
     }

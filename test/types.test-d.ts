@@ -44,8 +44,9 @@ describe('the public types', () => {
     expectTypeOf<{ maxRetries: number }>().toMatchTypeOf<NonNullable<FetchEventSourceInit['retry']>>();
     expectTypeOf<false>().toMatchTypeOf<NonNullable<FetchEventSourceInit['retry']>>();
     expectTypeOf<() => number>().toMatchTypeOf<NonNullable<FetchEventSourceInit['onerror']>>();
-    expectTypeOf<RetryInfo>().toEqualTypeOf<{ failures: number; delay: number; error: unknown }>();
+    expectTypeOf<RetryInfo>().toEqualTypeOf<{ failures: number; delay: number; error: unknown; lastEventId: string }>();
     expectTypeOf<{ minUptime: number }>().toMatchTypeOf<NonNullable<FetchEventSourceInit['retry']>>();
+    expectTypeOf<{ minInterval: number }>().toMatchTypeOf<NonNullable<FetchEventSourceInit['retry']>>();
   });
 
   test('no test hook ships on the public options', () => {

@@ -3,7 +3,7 @@
 import { describe, expect, test } from 'vitest';
 import { ContentTypeError, HttpError } from '../src/errors.js';
 import { defaults, normalizeOptions } from '../src/options.js';
-import { buildAttempt, requestLabel, requestMethod } from '../src/request.js';
+import { buildAttempt } from '../src/request.js';
 import { classifyResponse } from '../src/response.js';
 import { isFatal } from '../src/retry.js';
 
@@ -111,18 +111,18 @@ describe('buildAttempt: the request of one attempt', () => {
   });
 });
 
-describe('requestLabel: what error messages say of the request', () => {
+describe('the label: what error messages say of the request', () => {
   test.each([
     ['https://api.example.com/chat?token=s3cr3t#frag', undefined, 'GET https://api.example.com/chat'],
     ['https://api.example.com/a/b/', 'post', 'POST https://api.example.com/a/b/'],
     [new URL('https://api.example.com/x?y=1'), 'PUT', 'PUT https://api.example.com/x'],
     ['/relative/path?q=1#f', undefined, 'GET /relative/path'],
   ] as const)('%s (%s) → %s', (input, method, expected) => {
-    expect(requestLabel(input, requestMethod(input, method), undefined)).toBe(expected);
+    expect(normalizeOptions(input, method ? { method } : {}).label).toBe(expected);
   });
 
   test('takes the method of a Request input', () => {
-    expect(requestMethod(new Request('https://api.example.com/', { method: 'DELETE' }), undefined)).toBe('DELETE');
+    expect(normalizeOptions(new Request('https://api.example.com/', { method: 'DELETE' })).method).toBe('DELETE');
   });
 });
 
@@ -143,12 +143,13 @@ describe('normalizeOptions: every bad value and its message', () => {
       { retry: false, reconnectOnClose: true },
       /cannot be combined with `reconnectOnClose: true`/,
     ],
-    ['maxEventSize 0', { maxEventSize: 0 }, /`maxEventSize` must be a positive number/],
-    ['a negative idleTimeout', { idleTimeout: -1 }, /`idleTimeout` must be 0 \(off\) or a positive number/],
+    ['maxEventSize 0', { maxEventSize: 0 }, /`maxEventSize` must be a number ≥ 1, got 0/],
+    ['a negative idleTimeout', { idleTimeout: -1 }, /`idleTimeout` must be a number ≥ 0, got -1/],
     ['a negative initialDelay', { retry: { initialDelay: -1 } }, /`retry.initialDelay` must be a number ≥ 0, got -1/],
     ['a NaN jitter', { retry: { jitter: Number.NaN } }, /`retry.jitter` must be a number ≥ 0, got NaN/],
     ['a negative minUptime', { retry: { minUptime: -5 } }, /`retry.minUptime` must be a number ≥ 0, got -5/],
-    ['a shrinking factor', { retry: { factor: 0.5 } }, /`retry.factor` must be ≥ 1/],
+    ['a shrinking factor', { retry: { factor: 0.5 } }, /`retry.factor` must be a number ≥ 1, got 0.5/],
+    ['a negative minInterval', { retry: { minInterval: -1 } }, /`retry.minInterval` must be a number ≥ 0, got -1/],
   ] as const)('%s', (_case, init, message) => {
     expect(() => normalizeOptions(url, init as never)).toThrow(TypeError);
     expect(() => normalizeOptions(url, init as never)).toThrow(message);
@@ -174,7 +175,7 @@ describe('normalizeOptions: every bad value and its message', () => {
       idleTimeout: 0,
     });
     expect(options.request).not.toHaveProperty('onmessage');
-    expect(options.callbacks.onmessage).toBe(onmessage);
+    expect(options.onmessage).toBe(onmessage);
   });
 
   test.each([

@@ -29,16 +29,16 @@ class FakePage {
 /** A fake online source: `navigator.onLine` and the `online` event. */
 class FakeNetwork {
   navigator = { onLine: true };
-  #listeners = new Set<() => void>();
-  addEventListener(_type: 'online', listener: () => void) {
+  #listeners = new Set<(event: { type: string }) => void>();
+  addEventListener(_type: 'online', listener: (event: { type: string }) => void) {
     this.#listeners.add(listener);
   }
-  removeEventListener(_type: 'online', listener: () => void) {
+  removeEventListener(_type: 'online', listener: (event: { type: string }) => void) {
     this.#listeners.delete(listener);
   }
   set(online: boolean) {
     this.navigator.onLine = online;
-    if (online) this.#listeners.forEach((listener) => listener());
+    if (online) this.#listeners.forEach((listener) => listener({ type: 'online' }));
   }
 }
 
@@ -66,8 +66,7 @@ function start(init: FetchEventSourceInit) {
     // No jitter, so delays are exact; a test's own policy is kept.
     retry: init.retry === false ? false : { jitter: 0, ...init.retry },
   });
-  const onMessage = options.callbacks.onmessage!;
-  const done = runStream(options, { onMessage }, Math.random, { document: page, online: network });
+  const done = runStream(options, Math.random, { document: page, online: network });
   return { calls, controller, done };
 }
 
@@ -241,6 +240,22 @@ describe('the network', () => {
     setOnline(true);
     await settle();
     expect(api.requests).toHaveLength(2);
+    controller.abort();
+    await done;
+  });
+
+  test('going offline during a retry wait and online again reconnects at once, not when the old wait ends', async () => {
+    useFakeClock();
+    api.reply(status(503), status(503));
+    const { controller, done } = start({ method: 'POST', body: 'x' });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(api.requests).toHaveLength(2); // the second wait is 2000 ms
+    await vi.advanceTimersByTimeAsync(300);
+    setOnline(false);
+    await vi.advanceTimersByTimeAsync(300);
+    setOnline(true);
+    await settle();
+    expect(api.requests).toHaveLength(3);
     controller.abort();
     await done;
   });

@@ -69,7 +69,7 @@ export async function receive(chunks: Uint8Array[], init: { maxEventSize?: numbe
     ...init,
     fetch,
     reconnectOnClose: true,
-    retry: { initialDelay: 0, jitter: 0 },
+    retry: { initialDelay: 0, jitter: 0, minInterval: 0 },
     onmessage: (message) => void messages.push(message),
   }).then(() => 'resolved', outcomeOf);
   return { messages, outcome, lastEventId: sentLastEventId(requests[1]) };
@@ -96,7 +96,7 @@ export function receiveWithEventSource(chunks: Uint8Array[], types: string[] = [
   const { fetch, requests } = fetchChunks(chunks);
   const source = new EventSource('https://example.test/events', {
     fetch,
-    retry: { initialDelay: 0, jitter: 0 },
+    retry: { initialDelay: 0, jitter: 0, minInterval: 0 },
     ...(maxEventSize === undefined ? {} : { maxEventSize }),
   });
   const events: Array<[string, string, string]> = [];

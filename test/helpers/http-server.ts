@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { afterEach } from 'vitest';
 import type { AddressInfo } from 'node:net';
 
 /** A real `node:http` server on 127.0.0.1, port 0. */
@@ -17,5 +18,18 @@ export async function listen(
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+  };
+}
+
+/** Starts real servers for the tests of one file; each is closed after the test that started it. */
+export function useServers() {
+  const servers: Array<{ close: () => Promise<void> }> = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((server) => server.close()));
+  });
+  return async (handler: (request: IncomingMessage, response: ServerResponse) => void, host?: string) => {
+    const server = await listen(handler, host);
+    servers.push(server);
+    return server;
   };
 }
