@@ -20,51 +20,77 @@ export type FetchEventsInit = Omit<FetchEventSourceInit, 'onmessage'>;
  *   process.stdout.write(JSON.parse(message.data).token);
  * }
  */
-export async function* fetchEvents(
+export function fetchEvents(
   input: RequestInfo | URL,
   init: FetchEventsInit = {},
 ): AsyncIterableIterator<EventSourceMessage> {
   // Aborted when the loop is left (`break`, `return`, a throw), or by the caller's signal.
   const stop = new AbortController();
   const signal = init.signal ? AbortSignal.any([init.signal, stop.signal]) : stop.signal;
-  // Mirrors signal.aborted, read per event, where the getter would cost more than the rest.
-  let stopped = false;
+  // Mirrors signal.aborted, read per event, where the getter would cost more than the rest of next().
+  let stopped = signal.aborted;
   signal.addEventListener('abort', () => (stopped = true));
-  // The events read but not yet handed out. The reader waits in `afterChunk` until they are all
-  // taken (`chunkTaken`); the generator waits for the next chunk's events or the end (`chunkRead`).
+  // The events read but not yet handed out, and the next one to hand out (an index: no shift).
   let queue: EventSourceMessage[] = [];
+  let head = 0;
+  // The reader waits in `afterChunk` until the queue is taken (`chunkTaken`); `next()` waits for
+  // the next chunk's events or the end (`chunkRead`).
   let chunkTaken = () => {};
   let chunkRead = () => {};
-  let ended: { error: unknown } | true | undefined;
-  const running = runStream({
-    ...normalizeOptions(input, { ...init, signal }),
-    onmessage: (message) => void queue.push(message),
-    afterChunk: () =>
-      queue.length ? (chunkRead(), new Promise<void>((resolve) => (chunkTaken = resolve))) : undefined,
-  })
-    .then(
-      () => (ended = true),
-      (error: unknown) => (ended = { error }),
-    )
-    .finally(() => chunkRead());
-  try {
-    for (;;) {
-      const taken = queue;
-      queue = [];
-      // A chunk's events are handed out without a read in between.
-      for (const message of taken) {
-        if (stopped) return;
-        yield message;
-      }
-      if (queue.length) continue;
-      if (ended === true) return;
-      if (ended) throw ended.error;
-      chunkTaken();
-      await new Promise<void>((resolve) => (chunkRead = resolve));
-    }
-  } finally {
+  // The loop, once the first `next()` started it; how it ended (an error is thrown once).
+  let running: Promise<void> | undefined;
+  let ended: { error: unknown } | boolean = false;
+  const done = { value: undefined, done: true } as const;
+
+  async function finish(): Promise<IteratorReturnResult<undefined>> {
+    ended = true;
     stop.abort();
     chunkTaken();
     await running;
+    return done;
   }
+
+  async function wait(): Promise<IteratorResult<EventSourceMessage, undefined>> {
+    // The first `next()` starts the loop, unless the iterator was closed before.
+    if (!running && !ended)
+      running = runStream({
+        ...normalizeOptions(input, { ...init, signal }),
+        onmessage: (message) => void queue.push(message),
+        afterChunk: () =>
+          head < queue.length ? (chunkRead(), new Promise<void>((resolve) => (chunkTaken = resolve))) : undefined,
+      })
+        .then(
+          () => void (ended ||= true),
+          (error: unknown) => void (ended ||= { error }),
+        )
+        .finally(() => chunkRead());
+    for (;;) {
+      if (head < queue.length && !stopped) return { value: queue[head++]!, done: false };
+      if (ended === true) return done;
+      if (ended) {
+        const { error } = ended;
+        ended = true;
+        throw error;
+      }
+      // Everything handed out: let the reader take the next chunk, and wait for its events.
+      queue = [];
+      head = 0;
+      const read = new Promise<void>((resolve) => (chunkRead = resolve));
+      chunkTaken();
+      await read;
+    }
+  }
+
+  return {
+    // The events of a chunk already read are handed out without an async function's extra ticks.
+    next: () => (head < queue.length && !stopped ? Promise.resolve({ value: queue[head++]!, done: false }) : wait()),
+    return: finish,
+    async throw(error: unknown) {
+      await finish();
+      throw error;
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
 }

@@ -54,6 +54,14 @@ describe('fetchEvents', () => {
     expect(api.requests).toHaveLength(1);
   });
 
+  test('closed before the first next(): no request is ever sent, and next() is done', async () => {
+    const events = fetchEvents(TEST_URL);
+    await events.return!();
+    expect(await events.next()).toEqual({ value: undefined, done: true });
+    await settle();
+    expect(api.requests).toHaveLength(0);
+  });
+
   test('sends nothing until the loop asks for the first event', async () => {
     const events = fetchEvents(TEST_URL);
     await settle();
