@@ -2,7 +2,7 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig({
   // `fetch-eventsource/react` imports the main entry by its package name, so both share one copy.
-  entry: ['src/index.ts', 'src/react.ts'],
+  entry: ['src/index.ts', 'src/react.ts', 'src/server.ts'],
   format: ['esm', 'cjs'],
   external: ['react', 'fetch-eventsource'],
   // tsup 8 passes `baseUrl`, which TypeScript 6 deprecates.

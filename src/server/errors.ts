@@ -1,0 +1,35 @@
+/** Every error of `fetch-eventsource/server` extends this class. */
+export class ResumableStreamError extends Error {
+  override name: string = 'ResumableStreamError';
+}
+
+/** No stream has this id: it never existed, or it finished and expired. A route answers 410 Gone. */
+export class StreamNotFoundError extends ResumableStreamError {
+  override name = 'StreamNotFoundError' as const;
+  declare readonly streamId: string;
+
+  constructor(streamId: string) {
+    super(`no stream "${streamId}": unknown, or finished and expired`);
+    this.streamId = streamId;
+  }
+}
+
+/** A `Last-Event-ID` that no store issued (not `<stream id>:<position>`). A route answers 400. */
+export class InvalidEventIdError extends ResumableStreamError {
+  override name = 'InvalidEventIdError' as const;
+
+  constructor() {
+    super('malformed Last-Event-ID: expected "<stream id>:<position>" as this store issues them');
+  }
+}
+
+/** `start` was called for a stream id that is running or stored already: its producer runs once. */
+export class StreamExistsError extends ResumableStreamError {
+  override name = 'StreamExistsError' as const;
+  declare readonly streamId: string;
+
+  constructor(streamId: string) {
+    super(`stream "${streamId}" exists already: its producer runs once`);
+    this.streamId = streamId;
+  }
+}

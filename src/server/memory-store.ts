@@ -1,0 +1,135 @@
+/* eslint-disable @typescript-eslint/require-await -- the store interface is async (Redis answers later); memory answers at once */
+import { StreamExistsError, StreamNotFoundError } from './errors.js';
+import {
+  checkStreamId,
+  errorEvent,
+  messageOf,
+  nameOf,
+  parseEventId,
+  storeDefaults,
+  storedEvent,
+  type ReadOptions,
+  type ResumableStreamStore,
+  type StoreOptions,
+} from './store.js';
+import type { ServerEvent } from './write.js';
+
+interface MemoryStream {
+  events: ServerEvent[];
+  /** Undefined while the producer runs; `null` once it ended well (or was stopped); the error event otherwise. */
+  end: ServerEvent | null | undefined;
+  producing: AbortController;
+  /** Readers waiting for the next event or the end. */
+  waiting: Set<() => void>;
+}
+
+const POSITION = /^\d+$/;
+
+/**
+ * A store in this process's memory: the default, for one server process. Positions count events
+ * from 1. A finished stream is dropped `expireAfter` ms after it ended.
+ */
+export function memoryStore(options: StoreOptions = {}): ResumableStreamStore {
+  const { expireAfter = storeDefaults.expireAfter, maxEvents = storeDefaults.maxEvents } = options;
+  const streams = new Map<string, MemoryStream>();
+
+  function wake(stream: MemoryStream): void {
+    for (const reader of stream.waiting) reader();
+    stream.waiting.clear();
+  }
+
+  async function produce(streamId: string, stream: MemoryStream, events: AsyncIterable<ServerEvent>) {
+    const { signal } = stream.producing;
+    let end: ServerEvent | null = null;
+    try {
+      for await (const event of events) {
+        if (signal.aborted) break;
+        if (stream.events.length >= maxEvents) {
+          end = errorEvent('StreamLimitError', `the stream passed maxEvents (${maxEvents})`);
+          stream.producing.abort();
+          break;
+        }
+        stream.events.push(storedEvent(event));
+        wake(stream);
+      }
+    } catch (error) {
+      // A producer that throws once it was stopped only ends as asked.
+      if (!signal.aborted) end = errorEvent(nameOf(error), messageOf(error));
+    }
+    stream.end = end;
+    wake(stream);
+    // Unref'd, so a finished stream waiting to expire keeps no process alive.
+    const expiry = setTimeout(() => streams.delete(streamId), expireAfter) as { unref?: () => void };
+    expiry.unref?.();
+  }
+
+  function follow(streamId: string, stream: MemoryStream, from: number, signal?: AbortSignal) {
+    let next = from;
+    let closed = false;
+    let resume = () => {};
+    const close = () => {
+      closed = true;
+      resume();
+    };
+    signal?.addEventListener('abort', close, { once: true });
+    const done = { value: undefined, done: true } as const;
+    const iterator: AsyncIterableIterator<ServerEvent> = {
+      async next() {
+        for (;;) {
+          if (closed || signal?.aborted) return iterator.return!();
+          const event = stream.events[next];
+          if (event) return { value: { ...event, id: `${streamId}:${++next}` }, done: false };
+          if (stream.end !== undefined) {
+            const last = stream.end;
+            await iterator.return!();
+            return last ? { value: last, done: false } : done;
+          }
+          await new Promise<void>((resolve) => {
+            resume = resolve;
+            stream.waiting.add(resolve);
+          });
+          stream.waiting.delete(resume);
+        }
+      },
+      async return() {
+        closed = true;
+        signal?.removeEventListener('abort', close);
+        stream.waiting.delete(resume);
+        // A next() waiting for the next event ends too.
+        resume();
+        return done;
+      },
+      [Symbol.asyncIterator]() {
+        return iterator;
+      },
+    };
+    return iterator;
+  }
+
+  const store: ResumableStreamStore = {
+    async start(streamId, producer) {
+      if (streams.has(checkStreamId(streamId))) throw new StreamExistsError(streamId);
+      const stream: MemoryStream = { events: [], end: undefined, producing: new AbortController(), waiting: new Set() };
+      streams.set(streamId, stream);
+      void produce(streamId, stream, producer(stream.producing.signal));
+    },
+    async read(streamId, { lastEventId, signal }: ReadOptions = {}) {
+      const stream = streams.get(streamId);
+      if (!stream) throw new StreamNotFoundError(streamId);
+      let from = 0;
+      if (lastEventId !== undefined) {
+        const parsed = parseEventId(lastEventId, POSITION);
+        if (parsed.streamId !== streamId) throw new StreamNotFoundError(parsed.streamId);
+        from = Number(parsed.position);
+      }
+      return follow(streamId, stream, from, signal);
+    },
+    async resume(lastEventId, options = {}) {
+      return store.read(parseEventId(lastEventId, POSITION).streamId, { ...options, lastEventId });
+    },
+    async stop(streamId) {
+      streams.get(streamId)?.producing.abort();
+    },
+  };
+  return store;
+}

@@ -1,0 +1,92 @@
+import { InvalidEventIdError } from './errors.js';
+import { formatEvent, type ServerEvent } from './write.js';
+
+/** Makes the events of one stream. `signal` aborts when the stream is stopped: `stop()`, the length cap, the store lost. */
+export type Producer = (signal: AbortSignal) => AsyncIterable<ServerEvent>;
+
+export interface ReadOptions {
+  /** An event id this store issued for the stream (a `Last-Event-ID`): only what came after it is read. */
+  lastEventId?: string | undefined;
+  /** Ends the reading, for example when the client goes away (`request.signal`). */
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * Streams that outlive their connections. `start` runs a producer once, whoever is connected, and
+ * stores each of its events under an id that names the stream (`<stream id>:<position>`), so a
+ * `Last-Event-ID` alone says what to resume; `read` replays what is stored after such an id, then
+ * follows live until the stream ends; `stop` ends the generation from anywhere.
+ *
+ * How a read ends: when the producer finishes or is stopped, the iteration ends; when it failed, was
+ * cut at `maxEvents`, or was lost (its process died), one last event of type `error` says so, its
+ * `data` JSON `{ "error": <name>, "message": … }`.
+ */
+export interface ResumableStreamStore {
+  /**
+   * Starts producing `streamId` (letters, digits, `_`, `-`, `.`; up to 200). Resolves once the stream
+   * exists, while the producer runs on; rejects with `StreamExistsError` if it does already, or with
+   * the store's error if it cannot be reached (there is no silent fallback).
+   */
+  start(streamId: string, producer: Producer): Promise<void>;
+  /** The stream's events; rejects with `StreamNotFoundError` (410) or `InvalidEventIdError` (400). */
+  read(streamId: string, options?: ReadOptions): Promise<AsyncIterableIterator<ServerEvent>>;
+  /** `read` of the stream a `Last-Event-ID` names, after that event. */
+  resume(lastEventId: string, options?: Pick<ReadOptions, 'signal'>): Promise<AsyncIterableIterator<ServerEvent>>;
+  /** Ends the stream's generation: its producer's signal aborts, wherever it runs. */
+  stop(streamId: string): Promise<void>;
+}
+
+export interface StoreOptions {
+  /**
+   * Milliseconds a finished stream stays readable (and resumable) before it expires.
+   * @default 600000 (10 minutes)
+   */
+  expireAfter?: number | undefined;
+  /**
+   * The most events one stream holds: past it the producer is stopped and the stream ends with an
+   * `error` event (`StreamLimitError`), so a runaway producer cannot fill the memory or Redis.
+   * @default 10000
+   */
+  maxEvents?: number | undefined;
+}
+
+export const storeDefaults = { expireAfter: 10 * 60_000, maxEvents: 10_000 } as const;
+
+/** The stream id, or a `TypeError` saying what a stream id may hold. */
+export function checkStreamId(streamId: string): string {
+  if (!/^[\w.-]{1,200}$/.test(streamId)) {
+    throw new TypeError('a stream id is 1 to 200 letters, digits, `_`, `-` or `.`');
+  }
+  return streamId;
+}
+
+/** `<stream id>:<position>` split, or `InvalidEventIdError`; `position` must match the store's own form. */
+export function parseEventId(lastEventId: string, position: RegExp): { streamId: string; position: string } {
+  const colon = lastEventId.lastIndexOf(':');
+  const streamId = lastEventId.slice(0, colon);
+  const at = lastEventId.slice(colon + 1);
+  if (colon < 0 || !/^[\w.-]{1,200}$/.test(streamId) || !position.test(at)) throw new InvalidEventIdError();
+  return { streamId, position: at };
+}
+
+/** The last event of a stream that ended badly. */
+export function errorEvent(name: string, message: string): ServerEvent {
+  return { event: 'error', data: JSON.stringify({ error: name, message }) };
+}
+
+/** An event as the producer made it, checked (`formatEvent` throws on a bad field) and without its own id. */
+export function storedEvent({ data, event, retry }: ServerEvent): ServerEvent {
+  const stored: ServerEvent = { data };
+  if (event !== undefined) stored.event = event;
+  if (retry !== undefined) stored.retry = retry;
+  formatEvent(stored);
+  return stored;
+}
+
+export function nameOf(error: unknown): string {
+  return error instanceof Error ? error.name : 'Error';
+}
+
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
