@@ -236,7 +236,6 @@ describe.each(stores)('%s store', (name, make, skip) => {
   });
 });
 
-
 describe.skipIf(redisMissing)('Redis store only', () => {
   test('a producer whose process dies: readers elsewhere get ProducerLostError within leaseTtl + leaseTtl/3', async () => {
     const producerClient = await connectedClient();
