@@ -70,12 +70,34 @@ test.each([
   expect(stdout.trim()).toBe('function');
 });
 
-test('the main entry never imports react, so it works without it', async () => {
+test('the main entry never imports react or the server half, so it works without either', async () => {
   for (const file of ['index.js', 'index.cjs']) {
     const text = await readFile(join(project, 'node_modules/fetch-eventsource/dist', file), 'utf8');
     expect(text).not.toMatch(/["']react["']/);
+    expect(text).not.toMatch(/["'][./\w-]*server(\.c?js)?["']/);
   }
 });
+
+test.each([
+  [
+    'esm',
+    `import('fetch-eventsource/server').then((m) => console.log(typeof m.redisStore, typeof m.eventStreamResponse))`,
+  ],
+  [
+    'cjs',
+    `const m = require('fetch-eventsource/server'); console.log(typeof m.redisStore, typeof m.eventStreamResponse)`,
+  ],
+])(
+  'fetch-eventsource/server imports as %s from the tarball, without redis or react installed for it',
+  async (_format, code) => {
+    const { stdout } = await run(process.execPath, ['-e', code], { cwd: project });
+    expect(stdout.trim()).toBe('function function');
+    for (const file of ['server.js', 'server.cjs']) {
+      const text = await readFile(join(project, 'node_modules/fetch-eventsource/dist', file), 'utf8');
+      expect(text).not.toMatch(/["'](redis|react|fetch-eventsource)["']/);
+    }
+  },
+);
 
 describe('a consumer type-checks against the installed types', () => {
   test.each([

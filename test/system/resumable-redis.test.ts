@@ -19,7 +19,7 @@ async function instance(prefix: string): Promise<{ url: string; child: ChildProc
   });
   children.push(child);
   const port = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       const match = /listening (\d+)/.exec(String(chunk));
       if (match) resolve(match[1]!);
     });
@@ -52,7 +52,7 @@ describe.skipIf(redisMissing)(
         retry: fast,
         // A load balancer: the first request goes to A, the reconnect to B.
         fetch: (input, init) => {
-          const target = attempt++ === 0 ? String(input) : `${b.url}/stream?id=answer`;
+          const target = attempt++ === 0 ? (input as string) : `${b.url}/stream?id=answer`;
           sentTo.push(target.startsWith(a.url) ? 'A' : 'B');
           return fetch(target, init);
         },
