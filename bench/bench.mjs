@@ -9,6 +9,7 @@ import { createServer } from 'node:http';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { clients } from './clients.mjs';
+import { benchStores } from './stores.mjs';
 import { fetchOf, tokenEvents, workloads as allWorkloads } from './workloads.mjs';
 
 const { values: args } = parseArgs({
@@ -236,4 +237,5 @@ if (!args['no-memory']) {
     );
   }
 }
+if (!args.only || args.only.split(',').includes('stores')) report.stores = await benchStores();
 if (args.json) await writeFile(args.json, JSON.stringify(report, null, 2));

@@ -51,6 +51,8 @@ export interface RedisStoreOptions extends StoreOptions {
 // Entry fields: `d` data, `e` event, `r` retry; `s` marks the start, `x` the end (its value: "" for a
 // clean end, else the JSON of the error event's data).
 const POSITION = /^\d+-\d+$/;
+// Appends one producer keeps in flight on the connection (order is kept: one connection, one queue).
+const APPEND_WINDOW = 64;
 
 // KEYS: events, lease. ARGV: lease token, lease ttl, expireAfter. Creates the stream unless it exists.
 const START = `if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
@@ -155,6 +157,10 @@ export function redisStore(
       );
     }, leaseTtl / 3);
     let count = 0;
+    // Appends are pipelined: up to APPEND_WINDOW in flight on the connection, which keeps their
+    // order; each wakes the readers once Redis has it, unless a later append will (the last one of
+    // a burst always does), so readers fetch in batches rather than once per event.
+    const inFlight: Array<Promise<void>> = [];
     try {
       for await (const event of events) {
         if (signal.aborted) break;
@@ -167,19 +173,23 @@ export function redisStore(
         const fields = ['d', data];
         if (type !== undefined) fields.push('e', type);
         if (retry !== undefined) fields.push('r', String(retry));
-        try {
-          await command('XADD', key.events, '*', ...fields);
-        } catch {
-          // Redis is lost: nothing more can be stored, so the producer is stopped.
-          lost = true;
-          producing.abort();
-          break;
-        }
-        command('PUBLISH', key.notify, 'a').catch(() => {});
+        const position = count;
+        inFlight.push(
+          command('XADD', key.events, '*', ...fields).then(
+            () => void (position === count && command('PUBLISH', key.notify, 'a').catch(() => {})),
+            () => {
+              // Redis is lost: nothing more can be stored, so the producer is stopped.
+              lost = true;
+              producing.abort();
+            },
+          ),
+        );
+        if (inFlight.length >= APPEND_WINDOW) await inFlight.shift();
       }
     } catch (error) {
       if (!signal.aborted) end = errorEvent(nameOf(error), messageOf(error)).data;
     } finally {
+      await Promise.all(inFlight);
       clearInterval(renewal);
       unlisten();
       if (!lost) {
