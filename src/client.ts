@@ -101,6 +101,8 @@ export async function runStream(
         failed = true;
         error = thrown;
       }
+      // Deviation from spec: the spec reconnects after a clean end too; here the promise resolves,
+      // since a finished answer is the usual end of a fetch stream (`reconnectOnClose` opts in).
       if (!failed && !options.reconnectOnClose) return;
     }
     let answer: unknown;

@@ -28,8 +28,8 @@ export function fetchEvents(
   const stop = new AbortController();
   const signal = init.signal ? AbortSignal.any([init.signal, stop.signal]) : stop.signal;
   // Mirrors signal.aborted, read per event, where the getter would cost more than the rest of next().
-  let stopped = signal.aborted;
-  signal.addEventListener('abort', () => (stopped = true));
+  let aborted = signal.aborted;
+  signal.addEventListener('abort', () => (aborted = true));
   // The events read but not yet handed out, and the next one to hand out (an index: no shift).
   let queue: EventSourceMessage[] = [];
   let head = 0;
@@ -65,7 +65,7 @@ export function fetchEvents(
         )
         .finally(() => chunkRead());
     for (;;) {
-      if (head < queue.length && !stopped) return { value: queue[head++]!, done: false };
+      if (head < queue.length && !aborted) return { value: queue[head++]!, done: false };
       if (ended === true) return done;
       if (ended) {
         const { error } = ended;
@@ -83,7 +83,7 @@ export function fetchEvents(
 
   return {
     // The events of a chunk already read are handed out without an async function's extra ticks.
-    next: () => (head < queue.length && !stopped ? Promise.resolve({ value: queue[head++]!, done: false }) : wait()),
+    next: () => (head < queue.length && !aborted ? Promise.resolve({ value: queue[head++]!, done: false }) : wait()),
     return: finish,
     async throw(error: unknown) {
       await finish();

@@ -34,6 +34,8 @@ export function buildAttempt(
   let id = '';
   for (const byte of new TextEncoder().encode(context.lastEventId)) id += String.fromCharCode(byte);
   if (id) headers.set('last-event-id', id);
+  // Deviation from spec: the spec's request is a GET with no body and only Accept, Last-Event-ID and
+  // the credentials mode; here the caller's method, body and headers go too (what POST chat APIs need).
   // (`body: undefined`, which the options allow, is no body to fetch as well.)
   return [isRequest(input) ? input.clone() : input, { ...options.request, headers, signal } as RequestInit];
 }

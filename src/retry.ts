@@ -36,6 +36,8 @@ export function retryDelay(
  * exist to avoid); or it would start over a stream that cannot resume (`NotResumableError`).
  * Dropped connections, idle timeouts and anything `onclose` throws are retried.
  */
+// Deviation from spec: the spec fails the connection on any status but 200; here 408, 429 and 5xx
+// are retried with backoff, as temporary by definition.
 export function isFatal(error: unknown): boolean {
   if (error instanceof HttpError) return error.status !== 408 && error.status !== 429 && error.status < 500;
   return error instanceof ContentTypeError || error instanceof EventTooLargeError || error instanceof NotResumableError;
