@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { fetchEventSource, type EventSourceMessage } from '../../dist/index.js';
+import { fetchEventSource, type EventSourceMessage } from '../../src/index.js';
 import { redisMissing, startRedis } from '../helpers/redis-server.js';
 
 // Two server processes sharing one real redis-server, each running the built fetch-eventsource/server
