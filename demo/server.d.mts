@@ -1,5 +1,7 @@
 export interface LoggedRequest {
   n: number;
+  /** Which server instance served it (INSTANCE; "demo" by default). */
+  instance: string;
   time: string;
   /** '' for a note about an answer rather than a request. */
   method: string;
@@ -23,4 +25,10 @@ export function startDemoServer(options?: {
   upstream?: { baseUrl: string; apiKey?: string; model: string } | undefined;
   /** Milliseconds between two words of the canned model. @default 35 */
   pace?: number;
+  /** Keeps the answers in this Redis, shared by every instance that uses it. @default process.env.REDIS_URL */
+  redisUrl?: string | undefined;
+  /** This instance's name in the request log. @default process.env.INSTANCE ?? "demo" */
+  instance?: string;
+  /** What tokens are signed with: instances that share it accept each other's tokens. @default process.env.DEMO_SECRET, else random */
+  secret?: string;
 }): Promise<DemoServer>;

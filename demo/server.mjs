@@ -4,15 +4,23 @@
 //
 // A chat: each POST /api/chat carries the conversation so far and starts an answer, generated once
 // under an answer id by the built-in canned model or, with LLM_BASE_URL set, an OpenAI-compatible
-// upstream. Event ids are `<answer id>:<token index>`, so a Last-Event-ID alone says which answer to
-// resume and where: after a dropped connection (the library re-sends the POST) or a page reload
-// (the page passes the id it kept as `lastEventId`).
-import { randomUUID } from 'node:crypto';
+// upstream. The answers live in fetch-eventsource/server's store: in memory, or in Redis with
+// REDIS_URL, so any instance can resume an answer another one generates (`npm run demo:cluster`).
+// Event ids are `<answer id>:<position>`, so a Last-Event-ID alone says which answer to resume and
+// where: after a dropped connection (the library re-sends the POST) or a page reload (the page
+// passes the id it kept as `lastEventId`).
+import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { createAnswerStore } from './answers-store.mjs';
+import {
+  eventStreamResponse,
+  InvalidEventIdError,
+  memoryStore,
+  redisStore,
+  StreamNotFoundError,
+} from '../dist/server.js';
 import { cannedModel, upstreamFromEnv, upstreamModel } from './model.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -31,9 +39,14 @@ export async function startDemoServer({
   log = console.log,
   upstream = upstreamFromEnv(),
   pace = 35,
+  redisUrl = process.env.REDIS_URL,
+  instance = process.env.INSTANCE ?? 'demo',
+  // Tokens are signed with it, so every instance that shares it accepts them (none keeps them).
+  secret = process.env.DEMO_SECRET ?? randomUUID(),
 } = {}) {
   const page = await bundlePage();
-  const tokens = new Map(); // token → expiry time
+  const { store: answers, redis } = await openStore(redisUrl);
+  const tokens = signedTokens(secret);
   const faults = { drop: false, unavailable: false, slow: false };
   const generate = upstream ? upstreamModel(upstream) : cannedModel({ slow: () => faults.slow, pace });
   /** What the server saw of every API request, newest last: the page shows it. */
@@ -42,9 +55,6 @@ export async function startDemoServer({
   let feedTick = 0;
   /** Sockets of the chat answers being streamed now: "drop" cuts them. */
   const activeChats = new Set();
-  const answers = createAnswerStore({
-    onEnd: (answer) => note(`answer ${answer.id} ${answer.state} after ${answer.tokens.length} tokens`),
-  });
 
   /** A line in the request log that is not a request: what happened to an answer. */
   function note(text) {
@@ -53,6 +63,7 @@ export async function startDemoServer({
 
   function record(request, status, noteText = '') {
     publish({
+      instance,
       time: new Date().toISOString(),
       method: request.method,
       path: new URL(request.url, 'http://demo').pathname,
@@ -62,13 +73,22 @@ export async function startDemoServer({
     });
   }
 
+  // With Redis, every instance's log lines go through one channel, so each instance's log (and the
+  // page) shows what all of them served.
   let sequence = 0;
-  function publish(entry) {
+  const logChannel = 'demo:log';
+  function keep(entry) {
     entry.n = ++sequence;
     requests.push(entry);
     if (requests.length > 500) requests.shift();
     for (const watcher of logWatchers) watcher(entry);
   }
+  function publish(entry) {
+    entry.instance ??= instance;
+    if (redis) redis.client.publish(logChannel, JSON.stringify(entry)).catch(() => keep(entry));
+    else keep(entry);
+  }
+  if (redis) await redis.subscriber.subscribe(logChannel, (message) => keep(JSON.parse(message)));
 
   const routes = {
     'GET /': (request, response) => send(response, 200, 'text/html; charset=utf-8', page.html),
@@ -83,8 +103,7 @@ export async function startDemoServer({
     ),
 
     'POST /api/token': (request, response) => {
-      const token = randomUUID();
-      tokens.set(token, Date.now() + TOKEN_LIFETIME_MS);
+      const token = tokens.issue(Date.now() + TOKEN_LIFETIME_MS);
       record(request, 200);
       sendJson(response, 200, { token, expiresIn: TOKEN_LIFETIME_MS / 1000 });
     },
@@ -97,7 +116,7 @@ export async function startDemoServer({
         for (const socket of activeChats) socket.destroy();
       } else if (fault === 'unavailable') faults.unavailable = true;
       else if (fault === 'slow') faults.slow = !faults.slow;
-      else if (fault === 'expire') for (const token of tokens.keys()) tokens.set(token, 0);
+      else if (fault === 'expire') tokens.expireAll();
       else return sendJson(response, 400, { error: `unknown fault "${fault}"` });
       sendJson(response, 200, { ...faults });
     },
@@ -105,7 +124,7 @@ export async function startDemoServer({
     'POST /api/chat': async (request, response) => {
       const body = await readBody(request);
       const auth = /^Bearer (.+)$/.exec(request.headers.authorization ?? '');
-      const expiry = auth ? tokens.get(auth[1]) : undefined;
+      const expiry = auth ? tokens.expiryOf(auth[1]) : undefined;
       if (expiry === undefined || expiry < Date.now()) {
         record(request, 401);
         const error = auth ? (expiry === undefined ? 'invalid token' : 'token expired') : 'missing bearer token';
@@ -116,17 +135,24 @@ export async function startDemoServer({
         record(request, 503);
         return sendJson(response, 503, { error: 'overloaded, try again shortly' }, { 'retry-after': '2' });
       }
-      // A Last-Event-ID names the answer and the last token the client has: resume right after it.
+      const reading = new AbortController();
+      response.once('close', () => reading.abort());
+      // A Last-Event-ID names the answer and the last event the client has: resume right after it.
       const lastEventId = request.headers['last-event-id'];
       if (lastEventId !== undefined) {
-        const [, id, index] = /^([\w-]+):(-?\d+)$/.exec(lastEventId) ?? [];
-        const answer = id === undefined ? undefined : answers.get(id);
-        if (!answer) {
-          record(request, 410, 'unknown answer');
-          return sendJson(response, 410, { error: 'this answer has expired or never existed; ask again' });
+        let events;
+        try {
+          events = await answers.resume(lastEventId, { signal: reading.signal });
+        } catch (error) {
+          if (!(error instanceof StreamNotFoundError || error instanceof InvalidEventIdError)) throw error;
+          const gone = error instanceof StreamNotFoundError;
+          record(request, gone ? 410 : 400, gone ? 'unknown answer' : 'malformed Last-Event-ID');
+          const message = gone ? 'this answer has expired or never existed; ask again' : error.message;
+          return sendJson(response, gone ? 410 : 400, { error: message });
         }
-        record(request, 200, `resume answer ${answer.id} after token ${index}`);
-        return streamAnswer(request, response, answer, Number(index) + 1);
+        const at = lastEventId.lastIndexOf(':');
+        record(request, 200, `resume answer ${lastEventId.slice(0, at)} after token ${lastEventId.slice(at + 1)}`);
+        return streamAnswer(request, response, events);
       }
       const messages = readConversation(body);
       if (typeof messages === 'string') {
@@ -134,18 +160,20 @@ export async function startDemoServer({
         record(request, status, messages);
         return sendJson(response, status, { error: messages });
       }
-      const answer = answers.create(messages, generate);
-      record(request, 200, `new answer ${answer.id}, turn ${messages.filter((m) => m.role === 'user').length}`);
-      streamAnswer(request, response, answer, 0);
+      const id = randomUUID().slice(0, 8);
+      await answers.start(id, answer(id, messages));
+      record(request, 200, `new answer ${id}, turn ${messages.filter((m) => m.role === 'user').length}`);
+      return streamAnswer(request, response, await answers.read(id, { signal: reading.signal }));
     },
 
     'POST /api/answers/stop': async (request, response) => {
       const { id } = JSON.parse((await readBody(request)) || '{}');
-      const answer = answers.get(id);
-      if (!answer) return sendJson(response, 410, { error: 'unknown answer' });
-      const stopped = answers.cancel(answer, 'stopped');
-      record(request, 200, `stop answer ${id}${stopped ? '' : ' (already ended)'}`);
-      sendJson(response, 200, { id, state: answer.state, tokens: answer.tokens.length });
+      if (typeof id !== 'string' || !/^[\w-]{1,64}$/.test(id))
+        return sendJson(response, 400, { error: 'expected { id }' });
+      // Ends the generation wherever it runs; the producing instance logs how far it got.
+      await answers.stop(id);
+      record(request, 200, `stop answer ${id}`);
+      sendJson(response, 200, { id, state: 'stopped' });
     },
 
     'GET /api/feed': (request, response) => {
@@ -168,37 +196,58 @@ export async function startDemoServer({
     },
   };
 
-  /** Streams `answer` from token `from` on: what it has, then each token as the model makes it. */
-  function streamAnswer(request, response, answer, from) {
-    openEventStream(response);
-    // The answer's id comes first, with an id of its own, so even a drop before the first token
-    // resumes this answer rather than starting another.
-    response.write(
-      `retry: 1000\nid: ${answer.id}:${from - 1}\nevent: answer\ndata: ${JSON.stringify({ id: answer.id })}\n\n`,
-    );
-    const dropAfter = faults.drop ? from + 12 : -1;
-    faults.drop = false;
-    let next = from;
-    const send = () => {
-      while (next < answer.tokens.length) {
-        if (next === dropAfter) return void request.socket.destroy();
-        const data = JSON.stringify({ token: answer.tokens[next] });
-        response.write(`id: ${answer.id}:${next}\ndata: ${data}\n\n`);
-        next += 1;
+  /**
+   * The answer `id` to `messages`, as the store runs it once: its id first, then each token, then
+   * `[DONE]`; a failure of the model is an `error` event, then `[DONE]`. A stop (from any instance)
+   * aborts `signal`, which ends the model's request too.
+   */
+  function answer(id, messages) {
+    return async function* (signal) {
+      // The answer's id comes first, with an id of its own, so even a drop before the first token
+      // resumes this answer rather than starting another.
+      yield { event: 'answer', data: JSON.stringify({ id }), retry: 1000 };
+      let count = 0;
+      let failure;
+      try {
+        for await (const token of generate(messages, signal)) {
+          count += 1;
+          yield { data: JSON.stringify({ token }) };
+        }
+      } catch (error) {
+        failure = error;
       }
-      if (answer.state === 'generating') return;
-      if (answer.state === 'failed')
-        response.write(`event: error\ndata: ${JSON.stringify({ message: answer.error })}\n\n`);
-      else if (answer.state !== 'done') response.write(`event: ${answer.state}\ndata: {}\n\n`);
-      response.end('data: [DONE]\n\n');
+      if (signal.aborted) return note(`answer ${id} stopped after ${count} tokens`);
+      if (failure) {
+        note(`answer ${id} failed after ${count} tokens`);
+        yield {
+          event: 'error',
+          data: JSON.stringify({ message: failure instanceof Error ? failure.message : String(failure) }),
+        };
+      } else note(`answer ${id} done after ${count} tokens`);
+      yield { data: '[DONE]' };
     };
+  }
+
+  /** Streams an answer's events to the client; the "drop" fault cuts the connection after 12 of them. */
+  async function streamAnswer(request, response, events) {
+    const web = eventStreamResponse(events);
+    response.writeHead(200, { ...Object.fromEntries(web.headers), 'cache-control': 'no-store' });
+    response.flushHeaders();
+    const dropAfter = faults.drop ? 12 : Infinity;
+    faults.drop = false;
     activeChats.add(request.socket);
-    const unsubscribe = answers.subscribe(answer, send);
-    request.on('close', () => {
-      unsubscribe();
+    request.on('close', () => activeChats.delete(request.socket));
+    let sent = 0;
+    try {
+      for await (const chunk of web.body) {
+        if (response.destroyed) break;
+        response.write(chunk);
+        if (++sent >= dropAfter) return void request.socket.destroy();
+      }
+      response.end();
+    } finally {
       activeChats.delete(request.socket);
-    });
-    send();
+    }
   }
 
   const server = createServer((request, response) => {
@@ -216,11 +265,58 @@ export async function startDemoServer({
     url,
     requests,
     faults,
-    close: () =>
-      new Promise((resolve) => {
+    close: async () => {
+      await new Promise((resolve) => {
         server.closeAllConnections();
         server.close(resolve);
-      }),
+      });
+      if (redis) {
+        await answers.close();
+        await redis.subscriber.close();
+        await redis.client.close();
+      }
+    },
+  };
+}
+
+/** The answers' store: in Redis when `redisUrl` is set (then shared by every instance), else in memory. */
+async function openStore(redisUrl) {
+  if (!redisUrl) return { store: memoryStore(), redis: undefined };
+  const { createClient } = await import('redis');
+  const client = createClient({ url: redisUrl });
+  client.on('error', (error) => console.error(`Redis: ${error.message}`));
+  await client.connect();
+  const subscriber = client.duplicate();
+  subscriber.on('error', () => {});
+  await subscriber.connect();
+  return { store: redisStore(client, { prefix: 'demo:' }), redis: { client, subscriber } };
+}
+
+/**
+ * Bearer tokens that carry their expiry, signed with `secret` (HMAC-SHA256): any instance with the
+ * same secret checks them, and none keeps a list. `expireAll()` (a fault button) makes every token
+ * issued so far invalid by moving a cut-off forward.
+ */
+function signedTokens(secret) {
+  let validFrom = 0;
+  const sign = (payload) => createHmac('sha256', secret).update(payload).digest('base64url');
+  return {
+    issue(expiry) {
+      const payload = `${Date.now()}.${expiry}`;
+      return `${payload}.${sign(payload)}`;
+    },
+    /** The token's expiry (ms since epoch), or undefined if it is not one of ours. */
+    expiryOf(token) {
+      const [issued, expiry, signature = ''] = token.split('.');
+      const expected = sign(`${issued}.${expiry}`);
+      if (signature.length !== expected.length || !timingSafeEqual(Buffer.from(signature), Buffer.from(expected))) {
+        return undefined;
+      }
+      return Number(issued) < validFrom ? 0 : Number(expiry);
+    },
+    expireAll() {
+      validFrom = Date.now() + 1;
+    },
   };
 }
 

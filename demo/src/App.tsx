@@ -277,6 +277,7 @@ function RequestLog() {
           <thead>
             <tr>
               <th>#</th>
+              <th>instance</th>
               <th>request</th>
               <th>Last-Event-ID</th>
               <th>status</th>
@@ -287,6 +288,7 @@ function RequestLog() {
             {entries.map((entry) => (
               <tr key={entry.n}>
                 <td>{entry.n}</td>
+                <td>{entry.instance}</td>
                 <td>
                   {entry.method} {entry.path}
                 </td>

@@ -66,7 +66,8 @@ describe('with LLM_BASE_URL: an OpenAI-compatible upstream, re-emitted as the de
     }
     const tokens = messages.filter((m) => m.event === 'message' && m.data !== '[DONE]');
     expect(tokens.map((m) => (JSON.parse(m.data) as { token: string }).token)).toEqual(['Hel', 'lo, ', 'world']);
-    expect(tokens.map((m) => m.id.split(':')[1])).toEqual(['0', '1', '2']);
+    // Ids are the store's `<answer id>:<position>`: the answer's own first event is position 1.
+    expect(tokens.map((m) => m.id.split(':')[1])).toEqual(['2', '3', '4']);
     expect(upstream.seen).toEqual([
       {
         authorization: 'Bearer sk-test',
