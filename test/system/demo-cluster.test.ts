@@ -34,7 +34,7 @@ test.skipIf(redisMissing)(
     const { token } = (await (await fetch(new URL('/api/token', url), { method: 'POST' })).json()) as { token: string };
     // Both instances cut the next answer they stream after 12 events.
     for (const demo of demos) demo.faults.drop = true;
-    const messages = [{ role: 'user', content: 'What is resumption?' }];
+    const messages = [{ role: 'user' as const, content: 'What is resumption?' }];
     const tokens: string[] = [];
     await fetchEventSource(new URL('/api/chat', url), {
       method: 'POST',
