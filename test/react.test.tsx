@@ -1,9 +1,9 @@
 // @vitest-environment happy-dom
 import { act, render, renderHook, waitFor } from '@testing-library/react';
-import { StrictMode, useEffect } from 'react';
+import { Activity, StrictMode, useEffect, useRef, useState } from 'react';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { HttpError, NotResumableError, type EventSourceMessage } from '../src/index.js';
-import { useEventStream, type StreamStatus } from '../src/react.js';
+import { useEventStream, type StreamControls, type StreamStatus } from '../src/react.js';
 import { status, TEST_URL } from './helpers/event-server.js';
 import { settle, useEventServer } from './helpers/setup.js';
 
@@ -13,10 +13,12 @@ afterEach(() => vi.restoreAllMocks());
 const fast = { retry: { initialDelay: 20, jitter: 0 } };
 
 /** Renders the hook and records every distinct status it renders, in order. */
-function renderStream(onMessage: (message: EventSourceMessage) => void = () => {}, strict = false) {
+type Handler = (message: EventSourceMessage, controls: StreamControls) => void;
+
+function renderStream(onMessage: Handler = () => {}, strict = false) {
   const states: StreamStatus[] = [];
   const hook = renderHook(
-    ({ handler }: { handler: (message: EventSourceMessage) => void }) => {
+    ({ handler }: { handler: Handler }) => {
       const stream = useEventStream(handler);
       if (states.at(-1) !== stream.status) states.push(stream.status);
       return stream;
@@ -31,7 +33,7 @@ describe('useEventStream: the status a UI renders', () => {
   test('idle → connecting → open → done, with every event delivered', async () => {
     const data: string[] = [];
     const { hook, names } = renderStream((m) => data.push(m.data));
-    let done!: Promise<void>;
+    let done!: Promise<StreamStatus>;
     act(() => void (done = hook.result.current.start(TEST_URL, { method: 'POST', body: '{}' })));
     const stream = await api.stream(0);
     stream.push('data: a\n\ndata: b\n\n');
@@ -44,7 +46,7 @@ describe('useEventStream: the status a UI renders', () => {
 
   test('a dropped connection: reconnecting with the attempt number and the time of the next request', async () => {
     const { hook, states, names } = renderStream();
-    let done!: Promise<void>;
+    let done!: Promise<StreamStatus>;
     act(() => void (done = hook.result.current.start(TEST_URL, fast)));
     const first = await api.stream(0);
     first.push('id: 1\ndata: a\n\n');
@@ -88,7 +90,7 @@ describe('useEventStream: the status a UI renders', () => {
 
   test('a POST without ids dropped after an event: failed with NotResumableError, one request', async () => {
     const { hook, names } = renderStream();
-    let done!: Promise<void>;
+    let done!: Promise<StreamStatus>;
     act(() => void (done = hook.result.current.start(TEST_URL, { ...fast, method: 'POST', body: '{}' })));
     const stream = await api.stream(0);
     stream.push('data: half an answer\n\n');
@@ -103,7 +105,7 @@ describe('useEventStream: the status a UI renders', () => {
 
   test('stop(): stopped, and the request is aborted', async () => {
     const { hook, names } = renderStream();
-    let done!: Promise<void>;
+    let done!: Promise<StreamStatus>;
     act(() => void (done = hook.result.current.start(TEST_URL)));
     await api.stream(0);
     await waitFor(() => expect(hook.result.current.status.state).toBe('open'));
@@ -117,7 +119,7 @@ describe('useEventStream: the status a UI renders', () => {
     const { hook, names } = renderStream();
     act(() => void hook.result.current.start(`${TEST_URL}?n=1`));
     await api.stream(0);
-    let second!: Promise<void>;
+    let second!: Promise<StreamStatus>;
     act(() => void (second = hook.result.current.start(`${TEST_URL}?n=2`)));
     const stream = await api.stream(1);
     stream.end();
@@ -132,7 +134,7 @@ describe('useEventStream in a component’s life', () => {
   test('unmounting aborts the request, and nothing is set or logged after', async () => {
     const errors = vi.spyOn(console, 'error');
     const { hook, states } = renderStream();
-    let done!: Promise<void>;
+    let done!: Promise<StreamStatus>;
     act(() => void (done = hook.result.current.start(TEST_URL, fast)));
     const stream = await api.stream(0);
     await waitFor(() => expect(hook.result.current.status.state).toBe('open'));
@@ -186,6 +188,140 @@ describe('useEventStream in a component’s life', () => {
     await api.stream(0);
     await settle();
     expect(api.requests).toHaveLength(1);
+    view.unmount();
+  });
+});
+
+describe('useEventStream: the status tells the truth after an effect cleanup', () => {
+  test('<StrictMode> with the usual run-once ref guard: stopped, not connecting forever', async () => {
+    let seen: StreamStatus | undefined;
+    function Guarded() {
+      const { status, start } = useEventStream(() => {});
+      const started = useRef(false);
+      useEffect(() => {
+        if (started.current) return;
+        started.current = true;
+        void start(TEST_URL);
+      }, [start]);
+      seen = status;
+      return null;
+    }
+    const view = render(
+      <StrictMode>
+        <Guarded />
+      </StrictMode>,
+    );
+    await settle();
+    // The simulated unmount aborted the only start(): nothing streams, and the status says so.
+    await waitFor(() => expect(seen?.state).toBe('stopped'));
+    view.unmount();
+  });
+
+  test('<Activity> hidden mid-stream and shown again: stopped (the stream was aborted), not open', async () => {
+    let current: ReturnType<typeof useEventStream> | undefined;
+    function Chat() {
+      current = useEventStream(() => {});
+      return null;
+    }
+    const view = render(
+      <Activity mode="visible">
+        <Chat />
+      </Activity>,
+    );
+    act(() => void current!.start(TEST_URL));
+    await api.stream(0);
+    await waitFor(() => expect(current!.status.state).toBe('open'));
+    view.rerender(
+      <Activity mode="hidden">
+        <Chat />
+      </Activity>,
+    );
+    await settle();
+    expect(api.requests[0]!.signal.aborted).toBe(true);
+    view.rerender(
+      <Activity mode="visible">
+        <Chat />
+      </Activity>,
+    );
+    await waitFor(() => expect(current!.status.state).toBe('stopped'));
+    expect(current!.isActive).toBe(false);
+    view.unmount();
+  });
+});
+
+describe('useEventStream: what a chat UI reaches for', () => {
+  test('isActive while connecting, open or reconnecting; start() resolves with the final status', async () => {
+    const { hook } = renderStream();
+    expect(hook.result.current.isActive).toBe(false);
+    let done!: Promise<StreamStatus>;
+    act(() => void (done = hook.result.current.start(TEST_URL)));
+    expect(hook.result.current.isActive).toBe(true);
+    const stream = await api.stream(0);
+    await waitFor(() => expect(hook.result.current.status.state).toBe('open'));
+    expect(hook.result.current.isActive).toBe(true);
+    stream.end();
+    expect(await act(() => done)).toEqual({ state: 'done' });
+    expect(hook.result.current.isActive).toBe(false);
+  });
+
+  test('done() from the handler ends the stream as done, not stopped, and no later event is handed over', async () => {
+    const data: string[] = [];
+    const { hook, names } = renderStream();
+    hook.rerender({
+      handler: (message, { done }) => {
+        if (message.data === '[DONE]') return done();
+        data.push(message.data);
+      },
+    });
+    let done!: Promise<StreamStatus>;
+    act(() => void (done = hook.result.current.start(TEST_URL)));
+    (await api.stream(0)).push('data: a\n\ndata: [DONE]\n\ndata: after\n\n');
+    expect(await act(() => done)).toEqual({ state: 'done' });
+    expect(names().at(-1)).toBe('done');
+    expect(data).toEqual(['a']);
+    expect(api.requests[0]!.signal.aborted).toBe(true);
+  });
+
+  test('lastEventId, and resume() reconnects the last request from it', async () => {
+    const { hook } = renderStream();
+    let first!: Promise<StreamStatus>;
+    act(() => void (first = hook.result.current.start(TEST_URL, { method: 'POST', body: '{"q":1}' })));
+    const stream = await api.stream(0);
+    stream.push('id: 7\ndata: a\n\ndata: no id\n\n');
+    await waitFor(() => expect(hook.result.current.lastEventId).toBe('7'));
+    act(() => hook.result.current.stop());
+    await act(() => first);
+    let resumed!: Promise<StreamStatus>;
+    act(() => void (resumed = hook.result.current.resume()));
+    (await api.stream(1)).end();
+    expect(await act(() => resumed)).toEqual({ state: 'done' });
+    expect(api.requests.map((r) => [r.method, r.body, r.lastEventId])).toEqual([
+      ['POST', '{"q":1}', null],
+      ['POST', '{"q":1}', '7'],
+    ]);
+  });
+
+  test('throttle: a burst of events reaches onMessage in one task, so React renders once for it', async () => {
+    let renders = 0;
+    let current: ReturnType<typeof useEventStream> | undefined;
+    function Tokens() {
+      const [text, setText] = useState('');
+      current = useEventStream((message) => setText((t) => t + message.data), { throttle: 30 });
+      renders += 1;
+      return <p>{text}</p>;
+    }
+    const view = render(<Tokens />);
+    act(() => void current!.start(TEST_URL));
+    const stream = await api.stream(0);
+    await waitFor(() => expect(current!.status.state).toBe('open'));
+    const before = renders;
+    for (const token of 'abcdefghij') {
+      stream.push(`data: ${token}\n\n`);
+      await settle(2);
+    }
+    await waitFor(() => expect(view.container.textContent).toBe('abcdefghij'));
+    expect(renders - before).toBeLessThanOrEqual(2);
+    act(() => current!.stop());
     view.unmount();
   });
 });

@@ -260,15 +260,17 @@ describe.skipIf(redisMissing)('Redis store only', () => {
     expect(JSON.parse(replay.at(-1)!.data)).toMatchObject({ error: 'ProducerLostError' });
   });
 
-  test('Redis unreachable at start: start rejects (no silent fallback); lost while reading: an error event', async () => {
+  test('Redis lost mid-stream: the producer is stopped and readers get an error event; at start: start rejects', async () => {
     const client = await connectedClient();
     const store = redisStore(client, { prefix: 'down:' });
-    await store.start('before', tokens(3, 50));
+    const seen: { signal?: AbortSignal } = {};
+    await store.start('before', tokens(3, 50, seen));
     const iterator = await store.read('before');
     await iterator.next();
     client.destroy();
     const rest = await collect(iterator);
     expect(JSON.parse(rest.at(-1)!.data)).toMatchObject({ error: 'StoreError' });
+    await expect.poll(() => seen.signal?.aborted).toBe(true);
     await expect(store.start('after', tokens(1))).rejects.toThrow();
   });
 });

@@ -14,6 +14,8 @@ import {
   type HeadersContext,
   type RetryInfo,
 } from '../src/index.js';
+import { useEventStream, type StreamControls, type StreamStatus } from '../src/react.js';
+import { memoryStore, type ResumableStreamStore, type ServerEvent } from '../src/server.js';
 
 // Type tests: vitest's typecheck mode checks them with tsc (`npm run test:types`); they never run.
 describe('the public types', () => {
@@ -75,5 +77,29 @@ describe('the public types', () => {
     expectTypeOf<EventSource['readyState']>().toBeNumber();
     expectTypeOf<EventSource['close']>().toEqualTypeOf<() => void>();
     expectTypeOf(EventSource.CLOSED).toEqualTypeOf<2>();
+  });
+});
+
+describe('fetch-eventsource/react', () => {
+  test('useEventStream: isActive, lastEventId, start() resolving to the final status, resume, throttle, done()', () => {
+    type Stream = ReturnType<typeof useEventStream>;
+    expectTypeOf<Stream['isActive']>().toEqualTypeOf<boolean>();
+    expectTypeOf<Stream['lastEventId']>().toEqualTypeOf<string>();
+    expectTypeOf<Stream['start']>().returns.toEqualTypeOf<Promise<StreamStatus>>();
+    expectTypeOf<Stream['resume']>().toEqualTypeOf<() => Promise<StreamStatus>>();
+    expectTypeOf<Parameters<typeof useEventStream>[0]>().parameter(1).toEqualTypeOf<StreamControls>();
+    expectTypeOf<StreamControls['done']>().toEqualTypeOf<() => void>();
+    expectTypeOf<NonNullable<Parameters<typeof useEventStream>[1]>>().toHaveProperty('throttle');
+    // A handler that takes the message alone still fits.
+    expectTypeOf<(message: EventSourceMessage) => void>().toMatchTypeOf<Parameters<typeof useEventStream>[0]>();
+  });
+});
+
+describe('fetch-eventsource/server', () => {
+  test('stores share one interface; events are { data, id?, event?, retry? }', () => {
+    expectTypeOf(memoryStore()).toMatchTypeOf<ResumableStreamStore>();
+    expectTypeOf<ResumableStreamStore['read']>().returns.toEqualTypeOf<Promise<AsyncIterableIterator<ServerEvent>>>();
+    expectTypeOf<{ data: string }>().toMatchTypeOf<ServerEvent>();
+    expectTypeOf<{ id: string }>().not.toMatchTypeOf<ServerEvent>();
   });
 });
