@@ -392,16 +392,6 @@ function readBody(request) {
   });
 }
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Waits `ms`, calling `tick` every 150 ms meanwhile. */
-async function pause(ms, tick) {
-  for (let waited = 0; waited < ms; waited += 150) {
-    tick();
-    await sleep(Math.min(150, ms - waited));
-  }
-}
-
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const demo = await startDemoServer({ port: Number(process.env.PORT ?? 8787) });
   console.log(`fetch-eventsource demo: open ${demo.url}`);
