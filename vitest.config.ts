@@ -1,16 +1,29 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+// The test layers, declared once (run one with `vitest run --project <name>`):
+// - behaviour: test/*.test.ts(x) by feature and test/unit/*.test.ts by module; fast, on every supported Node;
+// - system: test/system/, once per `npm test` (the tarball, the soak, two processes on Redis, Chromium);
+// - types: test/*.test-d.ts, checked by tsc in vitest's typecheck mode, never run.
 export default defineConfig({
   // `fetch-eventsource/react` imports the library by its package name: in tests, the sources.
   resolve: {
     alias: [{ find: /^fetch-eventsource$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) }],
   },
   test: {
-    include: ['test/**/*.test.{ts,tsx}'],
     environment: 'node',
     testTimeout: 20_000,
-    // `vitest run --typecheck.only` (npm run test:types): the *.test-d.ts files, checked by tsc, never run.
-    typecheck: { include: ['test/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
+    projects: [
+      { extends: true, test: { name: 'behaviour', include: ['test/*.test.{ts,tsx}', 'test/unit/*.test.ts'] } },
+      { extends: true, test: { name: 'system', include: ['test/system/*.test.ts'] } },
+      {
+        extends: true,
+        test: {
+          name: 'types',
+          include: [],
+          typecheck: { enabled: true, only: true, include: ['test/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
+        },
+      },
+    ],
   },
 });

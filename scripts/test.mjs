@@ -68,9 +68,9 @@ async function main() {
   }
   const newest = nodes.at(-1);
   const behaviour = nodes.map((node) =>
-    stage(`behaviour tests on Node ${node.version}`, node.path, [vitest, 'run', '--exclude', 'test/system/**']),
+    stage(`behaviour tests on Node ${node.version}`, node.path, [vitest, 'run', '--project', 'behaviour']),
   );
-  const typeTests = stage('type tests (test/*.test-d.ts)', newest.path, [vitest, 'run', '--typecheck.only']);
+  const typeTests = stage('type tests (test/*.test-d.ts)', newest.path, [vitest, 'run', '--project', 'types']);
   const unitsPassed = await together(...behaviour, typeTests);
   // The Chromium tests need Debian's chromium, which .ci/run installs; elsewhere they report a skip.
   const env = existsSync('/usr/bin/chromium')
@@ -79,7 +79,7 @@ async function main() {
   const systemPassed = await stage(
     `system checks on Node ${newest.version}`,
     newest.path,
-    [vitest, 'run', 'test/system', '--maxWorkers=2'],
+    [vitest, 'run', '--project', 'system', '--maxWorkers=2'],
     env,
   );
   return unitsPassed && systemPassed;

@@ -1,5 +1,5 @@
 import { describe, expect, test, vi } from 'vitest';
-import { defaults } from '../src/options.js';
+import { defaults } from '../../src/options.js';
 import {
   ContentTypeError,
   EventTooLargeError,
@@ -8,11 +8,11 @@ import {
   NetworkError,
   NotResumableError,
   RetryLimitError,
-} from '../src/errors.js';
-import { fetchEventSource, type RetryInfo } from '../src/index.js';
-import { isFatal, parseRetryAfter, retryDelay, throwIfFinal } from '../src/retry.js';
-import { status } from './helpers/event-server.js';
-import { settle, useEventServer, useFakeClock } from './helpers/setup.js';
+} from '../../src/errors.js';
+import { fetchEventSource, type RetryInfo } from '../../src/index.js';
+import { isFatal, parseRetryAfter, retryDelay, throwIfFinal } from '../../src/retry.js';
+import { status } from '../helpers/event-server.js';
+import { settle, useEventServer, useFakeClock } from '../helpers/setup.js';
 
 const policy = { ...defaults.retry };
 const label = 'GET https://api.example.com/events';
