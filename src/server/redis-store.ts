@@ -215,7 +215,7 @@ export function redisStore(
     const done = { value: undefined, done: true } as const;
 
     /** Fills `buffer` with what is stored after `after`; true once the end was read (its event, if any, buffered). */
-    async function fetch(): Promise<boolean> {
+    async function readMore(): Promise<boolean> {
       const entries = await command<Array<[string, string[]]>>('XRANGE', key.events, `(${after}`, '+', 'COUNT', 512);
       for (const [id, fields] of entries) {
         after = id;
@@ -244,7 +244,7 @@ export function redisStore(
             if (event) return { value: event, done: false };
             if (ended) return iterator.return!();
             const woken = new Promise<void>((resolve) => (resume = resolve));
-            ended = await fetch();
+            ended = await readMore();
             if (buffer.length || ended) continue;
             // Nothing new: wait to be told, or check on the producer after a third of its lease.
             const timer = setTimeout(() => resume(), leaseTtl / 3);
@@ -257,7 +257,7 @@ export function redisStore(
               const lost = errorEvent('ProducerLostError', message).data;
               await script(END, [key.events, key.lease, key.ended], lost, expireAfter, '');
               // Read on from past the end of a finished stream: nothing more will come.
-              ended = (await fetch()) || (buffer.length === 0 && (await command<number>('EXISTS', key.ended)) === 1);
+              ended = (await readMore()) || (buffer.length === 0 && (await command<number>('EXISTS', key.ended)) === 1);
             }
           }
         } catch (error) {
