@@ -39,6 +39,7 @@ export async function startDemoServer({
   log = console.log,
   upstream = upstreamFromEnv(),
   pace = 35,
+  grace = 15_000,
   redisUrl = process.env.REDIS_URL,
   instance = process.env.INSTANCE ?? 'demo',
   // Tokens are signed with it, so every instance that shares it accepts them (none keeps them).
@@ -46,6 +47,7 @@ export async function startDemoServer({
 } = {}) {
   const page = await bundlePage();
   const { store: answers, redis } = await openStore(redisUrl);
+  const watchers = countWatchers(redis?.client);
   const tokens = signedTokens(secret);
   const faults = { drop: false, unavailable: false, slow: false };
   const generate = upstream ? upstreamModel(upstream) : cannedModel({ slow: () => faults.slow, pace });
@@ -109,7 +111,7 @@ export async function startDemoServer({
     },
 
     'POST /api/faults': async (request, response) => {
-      const { fault } = JSON.parse((await readBody(request)) || '{}');
+      const { fault } = parseJson(await readBody(request));
       // Drop cuts the answers streaming now, or the next one after a few tokens if none is.
       if (fault === 'drop') {
         if (activeChats.size === 0) faults.drop = true;
@@ -152,7 +154,7 @@ export async function startDemoServer({
         }
         const at = lastEventId.lastIndexOf(':');
         record(request, 200, `resume answer ${lastEventId.slice(0, at)} after token ${lastEventId.slice(at + 1)}`);
-        return streamAnswer(request, response, events);
+        return streamAnswer(request, response, events, lastEventId.slice(0, at));
       }
       const messages = readConversation(body);
       if (typeof messages === 'string') {
@@ -163,11 +165,11 @@ export async function startDemoServer({
       const id = randomUUID().slice(0, 8);
       await answers.start(id, answer(id, messages));
       record(request, 200, `new answer ${id}, turn ${messages.filter((m) => m.role === 'user').length}`);
-      return streamAnswer(request, response, await answers.read(id, { signal: reading.signal }));
+      return streamAnswer(request, response, await answers.read(id, { signal: reading.signal }), id);
     },
 
     'POST /api/answers/stop': async (request, response) => {
-      const { id } = JSON.parse((await readBody(request)) || '{}');
+      const { id } = parseJson(await readBody(request));
       if (typeof id !== 'string' || !/^[\w-]{1,64}$/.test(id))
         return sendJson(response, 400, { error: 'expected { id }' });
       // Ends the generation wherever it runs; the producing instance logs how far it got.
@@ -208,6 +210,21 @@ export async function startDemoServer({
       yield { event: 'answer', data: JSON.stringify({ id }), retry: 1000 };
       let count = 0;
       let failure;
+      // An answer nobody has been connected to for `grace` ms stops: no paid tokens for nobody.
+      let abandoned = false;
+      let emptySince;
+      const checkWatchers = setInterval(
+        () => {
+          void watchers.count(id).then((connected) => {
+            if (connected > 0) return void (emptySince = undefined);
+            emptySince ??= Date.now();
+            if (Date.now() - emptySince < grace || abandoned) return;
+            abandoned = true;
+            void answers.stop(id);
+          });
+        },
+        Math.min(1000, grace / 3),
+      );
       try {
         for await (const token of generate(messages, signal)) {
           count += 1;
@@ -215,8 +232,10 @@ export async function startDemoServer({
         }
       } catch (error) {
         failure = error;
+      } finally {
+        clearInterval(checkWatchers);
       }
-      if (signal.aborted) return note(`answer ${id} stopped after ${count} tokens`);
+      if (signal.aborted) return note(`answer ${id} ${abandoned ? 'abandoned' : 'stopped'} after ${count} tokens`);
       if (failure) {
         note(`answer ${id} failed after ${count} tokens`);
         yield {
@@ -229,7 +248,8 @@ export async function startDemoServer({
   }
 
   /** Streams an answer's events to the client; the "drop" fault cuts the connection after 12 of them. */
-  async function streamAnswer(request, response, events) {
+  async function streamAnswer(request, response, events, id) {
+    await watchers.enter(id);
     const web = eventStreamResponse(events);
     response.writeHead(200, { ...Object.fromEntries(web.headers), 'cache-control': 'no-store' });
     response.flushHeaders();
@@ -247,13 +267,22 @@ export async function startDemoServer({
       response.end();
     } finally {
       activeChats.delete(request.socket);
+      await watchers.leave(id);
     }
   }
 
   const server = createServer((request, response) => {
     const route = routes[`${request.method} ${new URL(request.url, 'http://demo').pathname}`];
     if (!route) return sendJson(response, 404, { error: 'not found' });
+    // A request from another site (a foreign page posting `text/plain`), or through a name that is not
+    // this machine's (DNS rebinding, to mint tokens and spend LLM_API_KEY): refused before any route.
+    const refusal = foreign(request);
+    if (refusal) return sendJson(response, 403, { error: refusal });
     Promise.resolve(route(request, response)).catch((error) => {
+      if (error instanceof BadRequest) {
+        if (!response.headersSent) return sendJson(response, error.status, { error: error.message });
+        return response.destroy();
+      }
       log(error);
       if (!response.headersSent) sendJson(response, 500, { error: 'internal error' });
       else response.destroy();
@@ -290,6 +319,31 @@ async function openStore(redisUrl) {
   subscriber.on('error', () => {});
   await subscriber.connect();
   return { store: redisStore(client, { prefix: 'demo:' }), redis: { client, subscriber } };
+}
+
+/**
+ * How many clients are reading each answer now, on every instance: in Redis when there is one (the
+ * instance that generates an answer is seldom the one a reloaded page reads it from), else here.
+ */
+function countWatchers(client) {
+  if (!client) {
+    const counts = new Map();
+    return {
+      enter: async (id) => void counts.set(id, (counts.get(id) ?? 0) + 1),
+      leave: async (id) => {
+        const left = (counts.get(id) ?? 1) - 1;
+        if (left > 0) counts.set(id, left);
+        else counts.delete(id);
+      },
+      count: async (id) => counts.get(id) ?? 0,
+    };
+  }
+  const key = (id) => `demo:{${id}}:watchers`;
+  return {
+    enter: async (id) => void (await client.multi().incr(key(id)).pExpire(key(id), 3_600_000).exec()),
+    leave: async (id) => void (await client.decr(key(id)).catch(() => {})),
+    count: async (id) => Number((await client.get(key(id)).catch(() => '1')) ?? 0),
+  };
 }
 
 /**
@@ -383,13 +437,63 @@ async function sendFile(response, path) {
   send(response, 200, 'text/javascript; charset=utf-8', await readFile(path));
 }
 
+/** The longest request body the demo reads, in bytes: a conversation of long turns fits. */
+const MAX_BODY = 256 * 1024;
+
+/** A request the demo refuses with `status` (400, 413) and a message, whatever route it reached. */
+class BadRequest extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+/** The request body as text; past MAX_BODY bytes, a 413 before the rest is read. */
 function readBody(request) {
   return new Promise((resolve, reject) => {
     let body = '';
-    request.on('data', (chunk) => (body += chunk));
+    let size = Number(request.headers['content-length'] ?? 0);
+    if (size > MAX_BODY) return reject(new BadRequest(413, `request body too large: ${MAX_BODY} bytes at most`));
+    request.setEncoding('utf8');
+    request.on('data', (chunk) => {
+      size += Buffer.byteLength(chunk);
+      if (size > MAX_BODY) {
+        reject(new BadRequest(413, `request body too large: ${MAX_BODY} bytes at most`));
+        request.destroy();
+      } else body += chunk;
+    });
     request.on('end', () => resolve(body));
     request.on('error', reject);
   });
+}
+
+/** A JSON object body, `{}` when empty; malformed JSON is a 400, not a 500. */
+function parseJson(body) {
+  try {
+    const value = JSON.parse(body || '{}');
+    if (typeof value === 'object' && value !== null) return value;
+  } catch {
+    // answered below
+  }
+  throw new BadRequest(400, 'malformed JSON body');
+}
+
+/**
+ * Why a request is refused as foreign, or undefined: its Host must name this machine (127.0.0.1,
+ * localhost, [::1], or a name in DEMO_HOSTS), and an Origin, when the browser sends one, must be
+ * that same host.
+ */
+function foreign(request) {
+  const host = request.headers.host ?? '';
+  const name = host.replace(/:\d+$/, '');
+  const allowed = ['127.0.0.1', 'localhost', '[::1]', ...(process.env.DEMO_HOSTS?.split(',') ?? [])];
+  if (!allowed.includes(name)) return `unknown host "${name}" (set DEMO_HOSTS to serve it)`;
+  const origin = request.headers.origin;
+  if (origin !== undefined && origin !== 'null' && URL.canParse(origin) && new URL(origin).host !== host) {
+    return 'cross-origin request refused';
+  }
+  if (origin === 'null') return 'cross-origin request refused';
+  return undefined;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

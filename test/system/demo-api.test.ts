@@ -1,4 +1,10 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
 import { startDemoServer, type DemoServer } from '../../demo/server.mjs';
@@ -162,4 +168,87 @@ describe('bad input gets a clear answer', () => {
     });
     expect(response.status).toBe(410);
   });
+});
+
+describe('a server people will copy: foreign requests and oversized bodies', () => {
+  /** A raw request with headers fetch would not let us set (Host). */
+  function raw(url: string, path: string, headers: Record<string, string>, body = '{}') {
+    return new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const request = httpRequest(new URL(path, url), { method: 'POST', headers }, (response) => {
+        let text = '';
+        response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text }));
+      });
+      request.on('error', reject);
+      request.end(body);
+    });
+  }
+
+  test.each(['/api/answers/stop', '/api/faults', '/api/token', '/api/chat'])(
+    'a cross-origin POST to %s (a foreign page) is refused with 403 before the route runs',
+    async (path) => {
+      const { demo } = await demoWith();
+      const before = demo.requests.length;
+      const response = await raw(demo.url, path, { origin: 'https://evil.example', 'content-type': 'text/plain' });
+      expect(response.status).toBe(403);
+      expect(JSON.parse(response.body)).toEqual({ error: 'cross-origin request refused' });
+      expect(demo.requests.length).toBe(before);
+    },
+  );
+
+  test('a request through a name that is not this machine (DNS rebinding) is refused with 403', async () => {
+    const { demo } = await demoWith();
+    const response = await raw(demo.url, '/api/token', { host: 'rebound.example:8787' });
+    expect(response.status).toBe(403);
+    expect((JSON.parse(response.body) as { error: string }).error).toMatch(/unknown host "rebound.example"/);
+  });
+
+  test('a same-origin POST from the page is served', async () => {
+    const { demo } = await demoWith();
+    const origin = new URL(demo.url).origin;
+    expect((await raw(demo.url, '/api/token', { origin })).status).toBe(200);
+  });
+
+  test.each([
+    ['/api/faults', 'malformed JSON', '{"fault":', 400, 'malformed JSON body'],
+    ['/api/answers/stop', 'malformed JSON', '{', 400, 'malformed JSON body'],
+    ['/api/chat', 'a body past 256 KiB', 'x'.repeat(300 * 1024), 413, 'request body too large: 262144 bytes at most'],
+  ])('%s with %s: %i, not a 500', async (path, _case, body, status, error) => {
+    const { demo, headers } = await demoWith();
+    const response = await fetch(new URL(path, demo.url), { method: 'POST', headers, body });
+    expect(response.status).toBe(status);
+    expect(await response.json()).toEqual({ error });
+  });
+});
+
+test('an answer nobody is connected to stops generating within the grace period', async () => {
+  const demo = await startDemoServer({ port: 0, log: () => {}, pace: 20, grace: 300 });
+  closers.push(() => demo.close());
+  const { token } = (await (await fetch(new URL('/api/token', demo.url), { method: 'POST' })).json()) as {
+    token: string;
+  };
+  const controller = new AbortController();
+  let tokens = 0;
+  try {
+    for await (const message of fetchEvents(new URL('/api/chat', demo.url), {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ messages: [{ role: 'user', content: 'A long answer, please' }] }),
+      signal: controller.signal,
+    })) {
+      if (message.event === 'message' && ++tokens === 3) break;
+    }
+  } finally {
+    controller.abort();
+  }
+  const left = performance.now();
+  await expect
+    .poll(() => demo.requests.find((entry) => /^answer \w+ abandoned after \d+ tokens$/.test(entry.note)), {
+      timeout: 3000,
+    })
+    .toBeTruthy();
+  const note = demo.requests.find((entry) => entry.note.includes('abandoned'))!.note;
+  // Stopped well before the canned answer's end (it has dozens of words): 300 ms grace at 20 ms a word.
+  expect(Number(/after (\d+) tokens/.exec(note)![1])).toBeLessThan(60);
+  expect(performance.now() - left).toBeLessThan(2000);
 });
