@@ -1,6 +1,15 @@
 import { safeMethods } from './request.js';
 import type { EventSourceMessage, FetchEventSourceInit, RetryPolicy } from './types.js';
 
+/**
+ * The status policy as data (the README's policy table): a 2xx `text/event-stream` opens, 204 stops,
+ * these are retried (408 and 429 say "come back later"; 5xx is the server's own trouble), every
+ * other status is fatal; and these carry a `Retry-After` worth reading (RFC 9110 §10.2.3: 503; RFC
+ * 6585: 429).
+ */
+export const retryStatuses: readonly number[] = [408, 429];
+export const retryAfterStatuses: readonly number[] = [429, 503];
+
 /** Every default in one place; the TSDoc `@default` of each option says the same. */
 export const defaults = {
   retry: {

@@ -1,4 +1,5 @@
 import { ContentTypeError, HttpError } from './errors.js';
+import { retryAfterStatuses } from './options.js';
 import { parseRetryAfter } from './retry.js';
 
 /** The MIME type of an event stream; exported under the name `@microsoft/fetch-event-source` used. */
@@ -20,9 +21,9 @@ export function classifyResponse(
   const { status } = response;
   if (status === 204) return 'stop';
   if (!response.ok) {
-    // RFC 9110 §10.2.3: Retry-After means "come back then" on 503 and, by RFC 6585, on 429.
-    const retryAfter =
-      status === 429 || status === 503 ? parseRetryAfter(response.headers.get('retry-after'), now) : undefined;
+    const retryAfter = retryAfterStatuses.includes(status)
+      ? parseRetryAfter(response.headers.get('retry-after'), now)
+      : undefined;
     return new HttpError(response, label, retryAfter);
   }
   // The MIME type's essence is `text/event-stream`, parameters (`; charset=utf-8`) allowed.

@@ -1,5 +1,5 @@
 import { ContentTypeError, EventTooLargeError, HttpError, NotResumableError, RetryLimitError } from './errors.js';
-import type { ResolvedRetryPolicy } from './options.js';
+import { retryStatuses, type ResolvedRetryPolicy } from './options.js';
 
 /**
  * Milliseconds to wait before reconnect number `step` (1 for the first since the last connection
@@ -39,7 +39,7 @@ export function retryDelay(
 // Deviation from spec: the spec fails the connection on any status but 200; here 408, 429 and 5xx
 // are retried with backoff, as temporary by definition.
 export function isFatal(error: unknown): boolean {
-  if (error instanceof HttpError) return error.status !== 408 && error.status !== 429 && error.status < 500;
+  if (error instanceof HttpError) return error.status < 500 && !retryStatuses.includes(error.status);
   return error instanceof ContentTypeError || error instanceof EventTooLargeError || error instanceof NotResumableError;
 }
 
