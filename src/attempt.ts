@@ -1,7 +1,7 @@
 import { EventTooLargeError, IdleTimeoutError, NetworkError, type FetchEventSourceError } from './errors.js';
 import type { NormalizedOptions } from './options.js';
 import { buildAttempt } from './request.js';
-import { classifyResponse } from './response.js';
+import { classifyResponse, discardBody } from './response.js';
 import { readEventStream, type StreamInit } from './stream.js';
 import type { PageWatch } from './visibility.js';
 import { unlessAborted } from './wait.js';
@@ -112,10 +112,4 @@ function watchIdle(ms: number, onIdle: () => void) {
     },
     stop: () => clearTimeout(timer),
   };
-}
-
-/** Frees a response body nobody will read. */
-export function discardBody(response: Response): void {
-  // A body being read is locked: its cancel() rejects, and the reader frees it.
-  response.body?.cancel().catch(() => {});
 }

@@ -1,4 +1,5 @@
-import { connect, discardBody } from './attempt.js';
+import { connect } from './attempt.js';
+import { discardBody } from './response.js';
 import { ContentTypeError, HttpError, IdleTimeoutError, NetworkError, NotResumableError } from './errors.js';
 import { normalizeOptions, type NormalizedOptions } from './options.js';
 import { safeMethods } from './request.js';

@@ -30,3 +30,9 @@ export function classifyResponse(
   const essence = response.headers.get('content-type')?.split(';', 1)[0]?.trim().toLowerCase();
   return essence === EventStreamContentType ? 'open' : new ContentTypeError(response, label);
 }
+
+/** Frees a response body nobody will read. */
+export function discardBody(response: Response): void {
+  // A body being read is locked: its cancel() rejects, and the reader frees it.
+  response.body?.cancel().catch(() => {});
+}
