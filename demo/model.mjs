@@ -2,7 +2,7 @@
 // OpenAI-compatible streaming `/chat/completions` (Ollama, vLLM, llama.cpp's server, OpenAI), read
 // with this library's own `fetchEvents`. Either is an async generator of text tokens that stops
 // when `signal` aborts.
-import { fetchEvents } from 'fetch-eventsource';
+import { fetchEvents, isHttpError } from 'fetch-eventsource';
 import { answerFor, tokenize } from './answers.mjs';
 
 /** Waits `ms`, or less if `signal` aborts; leaves no listener behind. */
@@ -30,9 +30,22 @@ export function cannedModel({ slow = () => false, pace = 35 } = {}) {
   };
 }
 
-/** An OpenAI-compatible upstream. Its failures throw (an HttpError, a NetworkError) and end the answer. */
+/**
+ * An OpenAI-compatible upstream. Its failures end the answer with an Error whose message says what the
+ * upstream said ("upstream 401: Incorrect API key provided") and never its URL: the page shows the
+ * message (a key in a query string would leak); the `cause`, which names it, stays on the server.
+ */
 export function upstreamModel({ baseUrl, apiKey, model }) {
   return async function* generate(messages, signal) {
+    try {
+      yield* stream(messages, signal);
+    } catch (error) {
+      if (signal.aborted) throw error;
+      throw new Error(await upstreamReason(error), { cause: error });
+    }
+  };
+
+  async function* stream(messages, signal) {
     const url = `${baseUrl.replace(/\/+$/, '')}/chat/completions`;
     for await (const message of fetchEvents(url, {
       method: 'POST',
@@ -48,7 +61,18 @@ export function upstreamModel({ baseUrl, apiKey, model }) {
       const content = chunk.choices?.[0]?.delta?.content;
       if (content) yield content;
     }
-  };
+  }
+}
+
+/** What the upstream said of a failure: its status and its own error message, or the failure's kind. */
+async function upstreamReason(error) {
+  if (isHttpError(error)) {
+    const body = await error.response.json().catch(() => null);
+    const said = body?.error?.message ?? body?.error ?? body?.message;
+    return `upstream ${error.status}${typeof said === 'string' ? `: ${said}` : ''}`;
+  }
+  if (error?.name === 'NetworkError') return 'upstream unreachable';
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** The upstream from LLM_BASE_URL, LLM_API_KEY and LLM_MODEL, or undefined when LLM_BASE_URL is not set. */

@@ -80,8 +80,11 @@ function Chat() {
     const current = pending.current;
     if (!current) return;
     if (message.event === 'answer') current.answerId = (JSON.parse(message.data) as { id: string }).id;
-    else if (message.event === 'error') current.error = (JSON.parse(message.data) as { message: string }).message;
-    else if (message.event === 'message' && message.data !== '[DONE]') {
+    // The model failed: the stream ends as failed (a throw from the handler is fatal), with its reason.
+    else if (message.event === 'error') {
+      current.error = (JSON.parse(message.data) as { message: string }).message;
+      throw new Error(current.error);
+    } else if (message.event === 'message' && message.data !== '[DONE]') {
       current.text += (JSON.parse(message.data) as { token: string }).token;
       setAnswer(current.text);
     }
