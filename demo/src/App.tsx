@@ -333,9 +333,11 @@ function Badge({
         return 'open';
       case 'reconnecting': {
         const seconds = Math.max(0, Math.ceil((status.at - now) / 1000));
+        // `attempt` counts requests; the first reconnect is the second request.
+        const reconnect = status.attempt - 1;
         return seconds > 0
-          ? `reconnecting in ${seconds} s, attempt ${status.attempt}`
-          : `reconnecting, attempt ${status.attempt}`;
+          ? `reconnecting in ${seconds} s (reconnect ${reconnect})`
+          : `reconnecting (reconnect ${reconnect})`;
       }
       case 'done':
         return 'done';
@@ -354,13 +356,14 @@ function Badge({
 
 /** The current time, re-rendered every 250 ms while `ticking`. */
 function useNow(ticking: boolean): number {
-  const [now, setNow] = useState(Date.now());
+  const [, setTick] = useState(0);
   useEffect(() => {
     if (!ticking) return;
-    const timer = setInterval(() => setNow(Date.now()), 250);
+    const timer = setInterval(() => setTick((tick) => tick + 1), 250);
     return () => clearInterval(timer);
   }, [ticking]);
-  return ticking ? now : Date.now();
+  // Read at every render: the first frame of a countdown is right, not a stale tick's time.
+  return Date.now();
 }
 
 function usePageHidden(): boolean {

@@ -109,8 +109,24 @@ test('a reload mid-answer goes on where it stopped: the final text is exact, tok
 test('a 503 with Retry-After shows the wait on the badge, then recovers', async () => {
   await page.getByRole('button', { name: 'Next request: 503 + Retry-After' }).click();
   await expect.poll(() => demo.faults.unavailable).toBe(true);
+  // Every text the badge shows, from its first frame on.
+  await page.evaluate(() => {
+    const seen: string[] = [];
+    (window as unknown as { badgeTexts: string[] }).badgeTexts = seen;
+    const badgeElement = document.querySelector('[data-testid="badge"]')!;
+    new MutationObserver(() => seen.push(badgeElement.textContent ?? '')).observe(badgeElement, {
+      childList: true,
+      characterData: true,
+      subtree: true,
+    });
+  });
   await send();
-  await expect.poll(() => badge().textContent(), { timeout: 5000 }).toMatch(/^reconnecting in [23] s, attempt 2$/);
+  await expect.poll(() => badge().textContent(), { timeout: 5000 }).toMatch(/^reconnecting in [23] s \(reconnect 1\)$/);
+  // Retry-After: 2 with up to 30 % jitter: no frame may count from more than 3 s.
+  const texts = await page.evaluate(() => (window as unknown as { badgeTexts: string[] }).badgeTexts);
+  const counts = texts.flatMap((text) => /in (\d+) s/.exec(text)?.[1] ?? []).map(Number);
+  expect(counts.length).toBeGreaterThan(0);
+  expect(Math.max(...counts)).toBeLessThanOrEqual(3);
   await done();
   expect(await lastAnswer()).toBe(answerFor(firstTurn));
   expect(
