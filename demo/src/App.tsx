@@ -68,10 +68,13 @@ function Chat() {
   turnsRef.current = turns;
   const token = useRef<string | null>(null);
   const conversation = useRef<HTMLDivElement>(null);
-  // Keep the newest words in view.
+  // Keep the newest words in view, unless the reader scrolled up to read.
+  const atBottom = useRef(true);
   useEffect(() => {
-    conversation.current?.scrollTo({ top: conversation.current.scrollHeight });
+    if (atBottom.current) conversation.current?.scrollTo({ top: conversation.current.scrollHeight });
   }, [turns, answer]);
+  // From the click to the first request (the token is fetched first): Send must not go twice.
+  const [sending, setSending] = useState(false);
 
   const persist = () =>
     sessionStorage.setItem(STORAGE_KEY, JSON.stringify({ turns: turnsRef.current, pending: pending.current }));
@@ -91,7 +94,7 @@ function Chat() {
     if (message.id) current.lastEventId = message.id;
     persist();
   });
-  const busy = ['connecting', 'open', 'reconnecting'].includes(chat.status.state);
+  const busy = chat.isActive || sending;
   const failure = useFailureText(chat.status);
 
   // The stream ended, one way or another: the answer joins the conversation.
@@ -100,6 +103,19 @@ function Chat() {
     const { state } = chat.status;
     if (!current || !['done', 'stopped', 'failed'].includes(state)) return;
     if (state === 'failed' && failure === null) return; // wait for the server's reason
+    // A prompt the server refused (400, 413) goes back to the box, not into the history.
+    const refused =
+      state === 'failed' && isHttpError(chat.status.error) && [400, 413].includes(chat.status.error.status);
+    if (refused) {
+      pending.current = null;
+      const kept = turnsRef.current.slice(0, -1);
+      setPrompt(turnsRef.current.at(-1)?.content ?? '');
+      turnsRef.current = kept;
+      setTurns(kept);
+      setAnswer('');
+      persist();
+      return;
+    }
     const note = current.error ?? (state === 'stopped' ? 'stopped' : state === 'failed' ? failure! : undefined);
     pending.current = null;
     const next = [
@@ -113,7 +129,12 @@ function Chat() {
   }, [chat.status, failure]);
 
   async function stream(messages: Turn[], lastEventId: string) {
-    token.current ??= ((await (await fetch('/api/token', { method: 'POST' })).json()) as { token: string }).token;
+    setSending(true);
+    try {
+      token.current ??= ((await (await fetch('/api/token', { method: 'POST' })).json()) as { token: string }).token;
+    } finally {
+      setSending(false);
+    }
     await chat.start('/api/chat', {
       method: 'POST',
       // A function, so every attempt sends the token we hold now.
@@ -136,6 +157,7 @@ function Chat() {
 
   function send(event: FormEvent) {
     event.preventDefault();
+    if (busy || prompt.trim() === '') return;
     const messages = [...turns, { role: 'user' as const, content: prompt }];
     turnsRef.current = messages;
     setTurns(messages);
@@ -167,7 +189,15 @@ function Chat() {
       <h2>
         Chat <Badge status={chat.status} failure={failure} />
       </h2>
-      <div className="conversation" data-testid="conversation" ref={conversation}>
+      <div
+        className="conversation"
+        data-testid="conversation"
+        ref={conversation}
+        onScroll={(event) => {
+          const box = event.currentTarget;
+          atBottom.current = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
+        }}
+      >
         {turns.map((turn, index) => (
           <div key={index} className={`turn ${turn.role}`}>
             <span data-testid={`turn-${turn.role}`}>{turn.content}</span>
@@ -175,14 +205,26 @@ function Chat() {
           </div>
         ))}
         {pending.current || answer ? (
-          <div className="turn assistant streaming" data-testid="answer">
+          <div className="turn assistant streaming" data-testid="answer" aria-live="polite">
             {answer}
           </div>
         ) : null}
       </div>
       <form onSubmit={send}>
-        <textarea aria-label="Prompt" value={prompt} onChange={(e) => setPrompt(e.target.value)} />
-        <button className="primary" type="submit" disabled={busy}>
+        <textarea
+          aria-label="Prompt"
+          value={prompt}
+          onChange={(e) => setPrompt(e.target.value)}
+          // Enter sends, Shift+Enter is a new line, Escape stops the answer.
+          onKeyDown={(e) => {
+            if (e.key === 'Enter' && !e.shiftKey) send(e);
+            else if (e.key === 'Escape' && busy) stop();
+          }}
+        />
+        <span className="counter" data-testid="counter">
+          {prompt.length} / 4000
+        </span>
+        <button className="primary" type="submit" disabled={busy || prompt.trim() === ''}>
           Send
         </button>
         <button type="button" onClick={stop} disabled={!busy}>

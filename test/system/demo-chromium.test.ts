@@ -170,8 +170,8 @@ test('Stop aborts the answer, the server stops generating, and no further reques
   expect(await page.locator('.note').last().textContent()).toBe(' (stopped)');
 });
 
+// (An empty message cannot be sent from the page: Send is disabled; the API's 400 is in demo-api.test.ts.)
 test.each([
-  ['an empty message', '   ', 'failed: 400 Bad Request: empty message'],
   [
     'an oversized message',
     'x'.repeat(4001),
@@ -223,4 +223,42 @@ test('the GET ticker pauses while the tab is hidden and resumes with Last-Event-
   await expect.poll(() => feedRequests().length).toBe(before + 1);
   expect(Number(feedRequests().at(-1)?.lastEventId)).toBeGreaterThan(0);
   await expect.poll(() => page.getByTestId('badge').nth(1).textContent()).toBe('open');
+});
+
+test('a chat that behaves like one: a double click sends once, an empty prompt cannot be sent', async () => {
+  const prompt = page.getByLabel('Prompt');
+  await prompt.fill('   ');
+  expect(await page.getByRole('button', { name: 'Send' }).isDisabled()).toBe(true);
+  await prompt.fill(PROMPT);
+  const before = chatRequests().length;
+  await page.getByRole('button', { name: 'Send' }).dblclick();
+  await done();
+  expect(chatRequests().length - before).toBe(1);
+  expect(await page.getByTestId('turn-user').allTextContents()).toEqual([PROMPT]);
+  expect(await lastAnswer()).toBe(answerFor(firstTurn));
+});
+
+test('a 413 keeps the prompt the user typed, out of the history; Enter sends, Shift+Enter is a new line', async () => {
+  const long = 'x'.repeat(4001);
+  const prompt = page.getByLabel('Prompt');
+  await prompt.fill(long);
+  expect(await page.getByTestId('counter').textContent()).toBe('4001 / 4000');
+  await prompt.press('Enter');
+  await expect.poll(() => badge().textContent(), { timeout: 10_000 }).toMatch(/^failed: 413/);
+  expect(await prompt.inputValue()).toBe(long);
+  expect(await page.getByTestId('turn-user').count()).toBe(0);
+  await prompt.fill('first line');
+  await prompt.press('Shift+Enter');
+  await prompt.pressSequentially('second line');
+  expect(await prompt.inputValue()).toBe('first line\nsecond line');
+});
+
+test('a long unbroken word wraps inside its bubble', async () => {
+  await send('y'.repeat(600));
+  await done();
+  const overflows = await page
+    .getByTestId('turn-user')
+    .last()
+    .evaluate((span) => span.parentElement!.scrollWidth > span.parentElement!.clientWidth + 1);
+  expect(overflows).toBe(false);
 });
