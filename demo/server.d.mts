@@ -25,6 +25,8 @@ export function startDemoServer(options?: {
   upstream?: { baseUrl: string; apiKey?: string; model: string } | undefined;
   /** Milliseconds between two words of the canned model. @default 35 */
   pace?: number;
+  /** Milliseconds a token lasts. @default 600000 */
+  tokenLifetime?: number;
   /** Milliseconds an answer goes on generating with nobody connected. @default 15000 */
   grace?: number;
   /** Keeps the answers in this Redis, shared by every instance that uses it. @default process.env.REDIS_URL */

@@ -24,7 +24,6 @@ import {
 import { cannedModel, upstreamFromEnv, upstreamModel } from './model.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const TOKEN_LIFETIME_MS = 10 * 60_000;
 /** The longest message the demo takes, in characters. */
 export const MAX_MESSAGE = 4000;
 
@@ -40,6 +39,7 @@ export async function startDemoServer({
   upstream = upstreamFromEnv(),
   pace = 35,
   grace = 15_000,
+  tokenLifetime = 10 * 60_000,
   redisUrl = process.env.REDIS_URL,
   instance = process.env.INSTANCE ?? 'demo',
   // Tokens are signed with it, so every instance that shares it accepts them (none keeps them).
@@ -105,9 +105,9 @@ export async function startDemoServer({
     ),
 
     'POST /api/token': (request, response) => {
-      const token = tokens.issue(Date.now() + TOKEN_LIFETIME_MS);
+      const token = tokens.issue(Date.now() + tokenLifetime);
       record(request, 200);
-      sendJson(response, 200, { token, expiresIn: TOKEN_LIFETIME_MS / 1000 });
+      sendJson(response, 200, { token, expiresIn: tokenLifetime / 1000 });
     },
 
     'POST /api/faults': async (request, response) => {

@@ -66,7 +66,8 @@ function Chat() {
   const pending = useRef<Pending | null>(saved.pending);
   const turnsRef = useRef(turns);
   turnsRef.current = turns;
-  const token = useRef<string | null>(null);
+  // The bearer token and when it expires (ms since epoch): renewed before it does.
+  const token = useRef<{ value: string; expiresAt: number } | null>(null);
   const conversation = useRef<HTMLDivElement>(null);
   // Keep the newest words in view, unless the reader scrolled up to read.
   const atBottom = useRef(true);
@@ -131,14 +132,14 @@ function Chat() {
   async function stream(messages: Turn[], lastEventId: string) {
     setSending(true);
     try {
-      token.current ??= ((await (await fetch('/api/token', { method: 'POST' })).json()) as { token: string }).token;
+      await freshToken();
     } finally {
       setSending(false);
     }
     await chat.start('/api/chat', {
       method: 'POST',
-      // A function, so every attempt sends the token we hold now.
-      headers: () => ({ Authorization: `Bearer ${token.current}`, 'Content-Type': 'application/json' }),
+      // A function, called before every attempt: a reconnect after a long wait renews the token first.
+      headers: async () => ({ Authorization: `Bearer ${await freshToken()}`, 'Content-Type': 'application/json' }),
       body: JSON.stringify({ messages: messages.map(({ role, content }) => ({ role, content })) }),
       // After a reload: the server resumes this answer right after the last token we have.
       lastEventId,
@@ -147,6 +148,18 @@ function Chat() {
         if ((error as { status?: number }).status === 401) token.current = null;
       },
     });
+  }
+
+  /** The token we hold, or a new one when there is none or it expires within 30 s. */
+  async function freshToken(): Promise<string> {
+    if (!token.current || token.current.expiresAt - Date.now() < 30_000) {
+      const issued = (await (await fetch('/api/token', { method: 'POST' })).json()) as {
+        token: string;
+        expiresIn: number;
+      };
+      token.current = { value: issued.token, expiresAt: Date.now() + issued.expiresIn * 1000 };
+    }
+    return token.current.value;
   }
 
   // A reload in the middle of an answer: resume it where it stopped.

@@ -262,3 +262,21 @@ test('a long unbroken word wraps inside its bubble', async () => {
     .evaluate((span) => span.parentElement!.scrollWidth > span.parentElement!.clientWidth + 1);
   expect(overflows).toBe(false);
 });
+
+test('the page renews its token before it expires: no 401 after the token would have run out', async () => {
+  // Tokens of 31 s, renewed when less than 30 s are left: the second turn, 2 s later, needs a new one.
+  const shortLived = await startDemoServer({ port: 0, log: () => {}, pace: 15, tokenLifetime: 31_000 });
+  try {
+    await page.goto(shortLived.url);
+    await send();
+    await done();
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    await send('And a second question?');
+    await done();
+    const seen = shortLived.requests.filter((entry) => entry.path === '/api/token' || entry.path === '/api/chat');
+    expect(seen.filter((entry) => entry.path === '/api/token')).toHaveLength(2);
+    expect(seen.filter((entry) => entry.status === 401)).toEqual([]);
+  } finally {
+    await shortLived.close();
+  }
+});
