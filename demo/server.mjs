@@ -178,6 +178,12 @@ export async function startDemoServer({
       sendJson(response, 200, { id, state: 'stopped' });
     },
 
+    // Which model answers: the canned one, or the upstream's model and host (never its path or query).
+    'GET /api/model': (request, response) =>
+      sendJson(response, 200, {
+        model: upstream ? `${upstream.model} at ${new URL(upstream.baseUrl).host}` : 'the built-in canned model',
+      }),
+
     'GET /api/feed': (request, response) => {
       record(request, 200);
       openEventStream(response);

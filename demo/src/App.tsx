@@ -96,6 +96,7 @@ function Chat() {
     persist();
   });
   const busy = chat.isActive || sending;
+  const model = useModel();
   const failure = useFailureText(chat.status);
 
   // The stream ended, one way or another: the answer joins the conversation.
@@ -202,6 +203,9 @@ function Chat() {
       <h2>
         Chat <Badge status={chat.status} failure={failure} />
       </h2>
+      <p className="hint" data-testid="model">
+        Answered by {model ?? '…'}
+      </p>
       <div
         className="conversation"
         data-testid="conversation"
@@ -407,6 +411,18 @@ function Badge({
       {text}
     </span>
   );
+}
+
+/** Which model answers, as the server says. */
+function useModel(): string | null {
+  const [model, setModel] = useState<string | null>(null);
+  useEffect(() => {
+    void fetch('/api/model')
+      .then((response) => response.json() as Promise<{ model: string }>)
+      .then(({ model: name }) => setModel(name))
+      .catch(() => setModel('an unknown model'));
+  }, []);
+  return model;
 }
 
 /** The current time, re-rendered every 250 ms while `ticking`. */

@@ -83,6 +83,13 @@ describe('with LLM_BASE_URL: an OpenAI-compatible upstream, re-emitted as the de
     ]);
   });
 
+  test('the page is told which model answers: the upstream model and host, never its path', async () => {
+    const upstream = await fakeUpstream((_request, response) => response.end());
+    const { demo } = await demoWith({ ...upstream, model: 'tiny' });
+    const { model } = (await (await fetch(new URL('/api/model', demo.url))).json()) as { model: string };
+    expect(model).toBe(`tiny at ${new URL(upstream.baseUrl).host}`);
+  });
+
   test("an upstream 401 becomes an error event with the upstream's message and without its URL", async () => {
     const upstream = await fakeUpstream((_request, response) => {
       response.writeHead(401, { 'content-type': 'application/json' }).end('{"error":{"message":"Incorrect API key"}}');

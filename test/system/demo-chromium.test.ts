@@ -55,7 +55,8 @@ async function waitForWords(count: number) {
 
 const done = () => expect.poll(() => badge().textContent(), { timeout: 20_000 }).toBe('done');
 
-test('a prompt streams the full answer, exactly once', async () => {
+test('a prompt streams the full answer, exactly once; the page says which model answers', async () => {
+  await expect.poll(() => page.getByTestId('model').textContent()).toBe('Answered by the built-in canned model');
   await send();
   await done();
   expect(await lastAnswer()).toBe(answerFor(firstTurn));
