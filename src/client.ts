@@ -61,10 +61,11 @@ export async function runStream(
   let requestedAt = -Infinity;
   const untilFloor = () => (policy ? requestedAt + policy.minInterval - Date.now() : 0);
 
+  // A reconnect waits for the network too; the first request is always sent (a page on a plane
+  // may still reach a server on localhost).
+  const ready = () => !page.hidden && !(attempt && page.offline);
+
   for (;;) {
-    // A reconnect waits for the network too; the first request is always sent (a page on a plane
-    // may still reach a server on localhost).
-    const ready = () => !page.hidden && !(attempt && page.offline);
     await waitFor(stopped, (done) => (ready() && done(), page.onChange(() => ready() && done())));
     // A wait that ended early (the page hidden and shown, the network back) still keeps the floor.
     if (untilFloor() > 0) await delay(untilFloor(), stopped);

@@ -28,7 +28,7 @@ export interface StreamInit {
  * throughput). Aborting `signal` cancels the body reader, whatever the `fetch` that made the body
  * does with signals. Resolves when the stream ended or `signal` aborted; rejects with
  * `NetworkError` when the connection drops, `EventTooLargeError` on an oversized event, or
- * whatever `onMessage` threw.
+ * whatever `onmessage` threw.
  */
 export async function readEventStream(
   body: ReadableStream<Uint8Array>,

@@ -8,7 +8,7 @@ import {
 } from '../src/index.js';
 import { status, TEST_URL, watchBodies } from './helpers/event-server.js';
 import { eventStream } from './helpers/chunks.js';
-import { countingSignal, settle, useEventServer, useFakeClock } from './helpers/setup.js';
+import { settle, useEventServer, useFakeClock } from './helpers/setup.js';
 
 const api = useEventServer();
 
@@ -160,14 +160,4 @@ describe('fetchEvents', () => {
     expect(reads).toBe(readsAfterFirst + 1);
     await events.return?.();
   });
-});
-
-test("leaving the loop removes the listener it put on the caller's signal", async () => {
-  const { signal, listeners } = countingSignal();
-  const loop = (async () => {
-    for await (const _ of fetchEvents(TEST_URL, { signal })) break;
-  })();
-  (await api.stream(0)).push('data: a\n\n');
-  await loop;
-  expect(listeners()).toBe(0);
 });
