@@ -4,6 +4,7 @@ import { describe, expect, test } from 'vitest';
 import { fetchEvents, fetchEventSource } from '../src/index.js';
 import { useServers } from './helpers/http-server.js';
 import { seeded } from './helpers/random.js';
+import { fastRetry } from './helpers/retry.js';
 
 const serve = useServers();
 
@@ -19,7 +20,7 @@ function resumeFrom(request: IncomingMessage): number {
 }
 
 // Each cut connection drops before it proves healthy, so the backoff grows: capped low to keep tests quick.
-const fast = { retry: { initialDelay: 1, maxDelay: 20, jitter: 0 } } as const;
+const fast = { retry: fastRetry };
 
 test('a socket destroyed mid-event: reconnects with Last-Event-ID, nothing lost, nothing repeated', async () => {
   const seenIds: Array<string | undefined> = [];

@@ -191,16 +191,6 @@ describe('security', () => {
     expect(await (error as HttpError).response.json()).toEqual({ reason: 'expired' });
   });
 
-  test('a URL with credentials is a TypeError up front that does not repeat the password', async () => {
-    const error = await fetchEventSource('https://user:hunter2@api.example.com/chat').catch(
-      (thrown: unknown) => thrown,
-    );
-    expect(error).toBeInstanceOf(TypeError);
-    expect((error as Error).message).toContain('https://api.example.com/chat');
-    expect((error as Error).message).not.toContain('hunter2');
-    expect(api.requests).toHaveLength(0);
-  });
-
   test('a NetworkError keeps the platform error as its cause', async () => {
     api.reply(networkError);
     const error = await fetchEventSource(TEST_URL, { retry: false }).catch((thrown: unknown) => thrown);

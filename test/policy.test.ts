@@ -1,5 +1,4 @@
 import { describe, expect, test, vi } from 'vitest';
-import { defaults } from '../src/options.js';
 import {
   ContentTypeError,
   fetchEventSource,
@@ -207,159 +206,6 @@ describe('retried failures', () => {
     expect((error.cause as HttpError).status).toBe(503);
     expect(run.errors).toHaveLength(4);
   });
-
-  test('a connection that drops before minUptime does not start the count over', async () => {
-    useFakeClock();
-    api.reply(status(500), status(500));
-    const run = start();
-    await vi.advanceTimersByTimeAsync(3000);
-    (await api.stream(0)).fail();
-    await vi.advanceTimersByTimeAsync(4000);
-    (await api.stream(1)).end();
-    await run.settled;
-    expect(run.retries.map((r) => [r.failures, r.delay])).toEqual([
-      [1, 1000],
-      [2, 2000],
-      [3, 4000],
-    ]);
-  });
-
-  test('a connection that stayed open for minUptime starts the count and the backoff over', async () => {
-    useFakeClock();
-    api.reply(status(500), status(500));
-    const run = start();
-    await vi.advanceTimersByTimeAsync(3000);
-    const stream = await api.stream(0);
-    await vi.advanceTimersByTimeAsync(defaults.retry.minUptime);
-    stream.fail();
-    await vi.advanceTimersByTimeAsync(1000);
-    (await api.stream(1)).end();
-    await run.settled;
-    expect(run.retries.map((r) => [r.failures, r.delay])).toEqual([
-      [1, 1000],
-      [2, 2000],
-      [1, 1000],
-    ]);
-  });
-});
-
-describe('a fetch that throws instead of returning a promise', () => {
-  test('rejects with what it threw, at once, and onerror never sees it', async () => {
-    useFakeClock();
-    const broken = new TypeError('broken fetch');
-    const run = start({
-      fetch: () => {
-        throw broken;
-      },
-    });
-    expect(await run.settled).toEqual({ resolved: false, error: broken });
-    await vi.advanceTimersByTimeAsync(60_000);
-    expect(run.errors).toEqual([]);
-    expect(run.retries).toEqual([]);
-  });
-
-  test('no fetch on the platform: a TypeError naming fetch, not a retried network error', async () => {
-    vi.stubGlobal('fetch', undefined);
-    try {
-      const run = start();
-      const outcome = await run.settled;
-      expect((outcome as { error: unknown }).error).toBeInstanceOf(TypeError);
-      expect(String((outcome as { error: unknown }).error)).toMatch(/fetch/);
-      expect(run.errors).toEqual([]);
-    } finally {
-      vi.unstubAllGlobals();
-    }
-  });
-});
-
-describe('exceptions from handlers', () => {
-  test.each(['onopen', 'onmessage'] as const)(
-    'rejects with what %s threw and sends no second request',
-    async (name) => {
-      useFakeClock();
-      const bug = new Error('bug in handler');
-      const { fetch, bodies } = watchBodies();
-      const run = start({
-        fetch,
-        [name]: () => {
-          throw bug;
-        },
-      });
-      const stream = await api.stream(0);
-      stream.push('data: x\n\n');
-      expect(await run.settled).toEqual({ resolved: false, error: bug });
-      await vi.advanceTimersByTimeAsync(120_000);
-      expect(api.requests).toHaveLength(1);
-      expect(run.errors).toEqual([]);
-      expect(bodies[0]?.cancelled).toBe(true);
-    },
-  );
-
-  test('treats an exception from onclose as a failure: retried, growing the backoff, counted toward maxRetries', async () => {
-    useFakeClock();
-    const retryMe = new Error('retry me');
-    api.reply(() => api.openStream(), status(503), status(503));
-    const run = start({
-      retry: { maxRetries: 2 },
-      onclose: () => {
-        throw retryMe;
-      },
-    });
-    (await api.stream(0)).end();
-    await settle();
-    await vi.advanceTimersByTimeAsync(60_000);
-    const outcome = await run.settled;
-    expect(run.errors).toEqual([retryMe, expect.any(HttpError), expect.any(HttpError)]);
-    expect(run.retries.map((r) => [r.failures, r.delay])).toEqual([
-      [1, 1000],
-      [2, 2000],
-    ]);
-    expect((outcome as { error: RetryLimitError }).error).toBeInstanceOf(RetryLimitError);
-    expect(api.requests).toHaveLength(3);
-  });
-
-  test('an error onclose throws that the policy calls fatal (a 401 HttpError) ends the call without a retry', async () => {
-    const unauthorized = new HttpError(new Response(null, { status: 401 }), `POST ${TEST_URL}`);
-    const run = start({
-      onclose: () => {
-        throw unauthorized;
-      },
-    });
-    (await api.stream(0)).end();
-    const outcome = await run.settled;
-    expect(run.errors).toEqual([unauthorized]);
-    expect((outcome as { error: unknown }).error).toBe(unauthorized);
-    expect(api.requests).toHaveLength(1);
-  });
-});
-
-describe('onerror decides', () => {
-  test('a returned number retries after exactly that many ms, even on 401', async () => {
-    useFakeClock();
-    api.reply(status(401));
-    const run = start({ onerror: () => 250 });
-    await vi.advanceTimersByTimeAsync(249);
-    expect(api.requests).toHaveLength(1);
-    await vi.advanceTimersByTimeAsync(1);
-    expect(api.requests).toHaveLength(2);
-    (await api.stream(0)).end();
-    expect(await run.settled).toEqual({ resolved: true });
-    expect(run.retries).toEqual([{ failures: 1, delay: 250, error: expect.any(HttpError), lastEventId: '' }]);
-  });
-
-  test('a throw stops with what it threw', async () => {
-    useFakeClock();
-    api.reply(status(503));
-    const stopped = new Error('stop');
-    const run = start({
-      onerror: () => {
-        throw stopped;
-      },
-    });
-    expect(await run.settled).toEqual({ resolved: false, error: stopped });
-    await vi.advanceTimersByTimeAsync(60_000);
-    expect(api.requests).toHaveLength(1);
-  });
 });
 
 describe('abort', () => {
@@ -369,16 +215,6 @@ describe('abort', () => {
     const run = start({ signal: controller.signal });
     expect(await run.settled).toEqual({ resolved: true });
     expect(api.requests).toHaveLength(0);
-  });
-
-  test('during connect: resolves at once though the fetch never answers', async () => {
-    const { controller, signal, listeners } = countingSignal();
-    const never = () => new Promise<Response>(() => {});
-    const run = start({ signal, fetch: never });
-    await settle();
-    controller.abort();
-    expect(await run.settled).toEqual({ resolved: true });
-    expect(listeners()).toBe(0);
   });
 
   test('during the stream: resolves, cancels the body and leaves no listener', async () => {
@@ -440,4 +276,50 @@ describe('abort', () => {
     expect(await run.settled).toEqual({ resolved: true });
     expect(run.messages.map((m) => m.data)).toEqual(['first']);
   });
+
+  const never = <T>() => new Promise<T>(() => {});
+  const stream = () =>
+    new Response('data: x\n\n', { headers: { 'content-type': 'text/event-stream' } }) as Response & {
+      body: ReadableStream;
+    };
+  /** A body that sends one event, then never another byte, and whose cancel() never settles. */
+  const hangingBody = () => eventStream((n) => (n === 1 ? 'data: x\n\n' : never<never>()), never<void>);
+
+  test.each([
+    // [phase, options, requests sent in all]
+    ['a headers function', { headers: () => never<HeadersInit>(), fetch: async () => stream() }, 0],
+    ['a custom fetch that ignores its signal', { fetch: () => never<Response>() }, 1],
+    ['an async onopen', { fetch: async () => stream(), onopen: () => never<void>() }, 1],
+    ['an async onclose', { fetch: async () => stream(), onclose: () => never<void>() }, 1],
+    ['a body whose cancel() never settles', { fetch: async () => hangingBody() }, 1],
+  ] as const)(
+    'while %s is pending: resolves, sends nothing more, leaves no timer or listener',
+    async (_phase, init, sent) => {
+      useFakeClock();
+      const { controller, signal, listeners } = countingSignal();
+      let requests = 0;
+      const inner: () => Promise<Response> = init.fetch;
+      const counted = async () => {
+        requests += 1;
+        return inner();
+      };
+      let settled = false;
+      const done = fetchEventSource('https://api.example.com/events', {
+        ...init,
+        fetch: counted,
+        signal,
+        reconnectOnClose: true,
+        idleTimeout: 60_000,
+      }).then(() => (settled = true));
+      await vi.advanceTimersByTimeAsync(10);
+      controller.abort();
+      await settle();
+      expect(settled).toBe(true);
+      await done;
+      await vi.advanceTimersByTimeAsync(120_000);
+      expect(requests).toBe(sent);
+      expect(listeners()).toBe(0);
+      expect(vi.getTimerCount()).toBe(0);
+    },
+  );
 });

@@ -1,7 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, expect, test } from 'vitest';
-import { fetchEventSource, NetworkError, NotResumableError, type FetchEventSourceInit } from '../src/index.js';
+import {
+  fetchEventSource,
+  IdleTimeoutError,
+  NetworkError,
+  NotResumableError,
+  RetryLimitError,
+  type FetchEventSourceInit,
+} from '../src/index.js';
 import { useServers } from './helpers/http-server.js';
+import { fastRetry as fast } from './helpers/retry.js';
 
 // Reconnecting the way a chat needs it, against real node:http servers on 127.0.0.1: progress resets
 // the backoff, a floor keeps requests apart, and a POST that cannot resume is not sent again.
@@ -44,7 +52,7 @@ async function requestsIn(ms: number, url: string, init: FetchEventSourceInit, c
   return { requests: counted(), ended };
 }
 
-describe('progress starts the backoff over', () => {
+describe('progress, and only progress, starts the backoff over', () => {
   test('500 events cut by 20 drops with retry: 20: every event once, in order, within 4 s', async () => {
     const { url, lastEventIds } = await cuttingServer(500, 24, 20);
     const ids: number[] = [];
@@ -72,6 +80,36 @@ describe('progress starts the backoff over', () => {
     });
     expect(lastEventIds).toHaveLength(51);
     expect(ids).toEqual(Array.from({ length: 102 }, (_, index) => index + 1));
+  });
+
+  test('200, a comment, then a dropped socket, every time: maxRetries 2 ends after 3 requests', async () => {
+    let requests = 0;
+    const { url } = await serve((request, response) => {
+      requests += 1;
+      response.writeHead(200, { 'content-type': 'text/event-stream' });
+      response.write(`: opened ${requests}\n\n`, () => setTimeout(() => request.socket.destroy(), 5));
+    });
+    const error = await fetchEventSource(url, { method: 'POST', body: '{}', retry: { ...fast, maxRetries: 2 } }).catch(
+      (thrown: unknown) => thrown,
+    );
+    expect(error).toBeInstanceOf(RetryLimitError);
+    expect((error as RetryLimitError).cause).toBeInstanceOf(NetworkError);
+    expect(requests).toBe(3);
+  });
+
+  test('an idleTimeout stall with maxRetries 2 ends with RetryLimitError after 3 requests', async () => {
+    let requests = 0;
+    const { url } = await serve((_request, response) => {
+      requests += 1;
+      response.writeHead(200, { 'content-type': 'text/event-stream' });
+      response.write(': then silence\n\n');
+    });
+    const error = await fetchEventSource(url, { idleTimeout: 100, retry: { ...fast, maxRetries: 2 } }).catch(
+      (thrown: unknown) => thrown,
+    );
+    expect(error).toBeInstanceOf(RetryLimitError);
+    expect((error as RetryLimitError).cause).toBeInstanceOf(IdleTimeoutError);
+    expect(requests).toBe(3);
   });
 });
 

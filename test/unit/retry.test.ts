@@ -1,4 +1,4 @@
-import { describe, expect, test, vi } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { defaults } from '../../src/options.js';
 import {
   ContentTypeError,
@@ -9,10 +9,7 @@ import {
   NotResumableError,
   RetryLimitError,
 } from '../../src/errors.js';
-import { fetchEventSource, type RetryInfo } from '../../src/index.js';
 import { isFatal, parseRetryAfter, retryDelay, throwIfFinal } from '../../src/retry.js';
-import { status } from '../helpers/event-server.js';
-import { settle, useEventServer, useFakeClock } from '../helpers/setup.js';
 
 const policy = { ...defaults.retry };
 const label = 'GET https://api.example.com/events';
@@ -52,42 +49,6 @@ describe('retryDelay', () => {
     const custom = { ...policy, initialDelay: 100, maxDelay: 500, factor: 3, jitter: 0 };
     const delays = [1, 2, 3, 4].map((step) => retryDelay(step, custom, {}, () => 0.9));
     expect(delays).toEqual([100, 300, 500, 500]);
-  });
-});
-
-describe('the health rule through the loop, on a fake clock', () => {
-  const api = useEventServer();
-  test.each([
-    // [case, what the third connection sends, ms it stays up before it drops, [failures, delay] of the next reconnect]
-    ['a 200 that drops at once', '', 0, [3, 4000]],
-    ['comments only', ': ping\n\n', 0, [3, 4000]],
-    ['a retry: alone', 'retry: 50\n\n', 0, [3, 4000]],
-    ['a block with an id and no data', 'id: 7\n\n', 0, [3, 4000]],
-    ['comments for just short of minUptime', ': ping\n\n', 4999, [3, 4000]],
-    ['comments for minUptime', ': ping\n\n', 5000, [1, 1000]],
-    ['one event, then a drop at once', 'data: x\n\n', 0, [1, 1000]],
-    ['one event after retry: 300', 'retry: 300\ndata: x\n\n', 0, [1, 300]],
-    ['one event after retry: 0, a drop at once: the floor', 'retry: 0\ndata: x\n\n', 0, [1, 100]],
-    ['one event after retry: 0, a drop later', 'retry: 0\ndata: x\n\n', 100, [1, 0]],
-  ])('after two 503s, %s', async (_case, sent, uptime, expected) => {
-    useFakeClock();
-    api.reply(status(503), status(503));
-    const retries: RetryInfo[] = [];
-    const controller = new AbortController();
-    const done = fetchEventSource('https://api.example.com/chat', {
-      signal: controller.signal,
-      retry: { jitter: 0 },
-      onretry: (info) => void retries.push(info),
-    });
-    await vi.advanceTimersByTimeAsync(1000 + 2000);
-    const stream = await api.stream(0);
-    stream.push(sent);
-    await vi.advanceTimersByTimeAsync(uptime);
-    stream.fail();
-    await settle();
-    expect(retries.map((r) => [r.failures, r.delay])).toEqual([[1, 1000], [2, 2000], expected]);
-    controller.abort();
-    await done;
   });
 });
 

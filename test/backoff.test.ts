@@ -1,8 +1,8 @@
+// The backoff schedule through the loop: what counts as progress, and what no server can shorten.
 import { describe, expect, test, vi } from 'vitest';
 import { fetchEventSource, type RetryInfo } from '../src/index.js';
-import { eventStream } from './helpers/chunks.js';
 import { status, TEST_URL } from './helpers/event-server.js';
-import { countingSignal, settle, useEventServer, useFakeClock } from './helpers/setup.js';
+import { settle, useEventServer, useFakeClock } from './helpers/setup.js';
 
 const api = useEventServer();
 
@@ -18,6 +18,41 @@ function startRecording() {
   });
   return { retries, controller, done };
 }
+
+describe('progress, and only progress, starts the backoff over (after two 503s)', () => {
+  test.each([
+    // [case, what the third connection sends, ms it stays up before it drops, [failures, delay] of the next reconnect]
+    ['a 200 that drops at once', '', 0, [3, 4000]],
+    ['comments only', ': ping\n\n', 0, [3, 4000]],
+    ['a retry: alone', 'retry: 50\n\n', 0, [3, 4000]],
+    ['a block with an id and no data', 'id: 7\n\n', 0, [3, 4000]],
+    ['comments for just short of minUptime', ': ping\n\n', 4999, [3, 4000]],
+    ['comments for minUptime', ': ping\n\n', 5000, [1, 1000]],
+    ['one event, then a drop at once', 'data: x\n\n', 0, [1, 1000]],
+    ['one event after retry: 300', 'retry: 300\ndata: x\n\n', 0, [1, 300]],
+    ['one event after retry: 0, a drop at once: the floor', 'retry: 0\ndata: x\n\n', 0, [1, 100]],
+    ['one event after retry: 0, a drop later', 'retry: 0\ndata: x\n\n', 100, [1, 0]],
+  ])('after two 503s, %s', async (_case, sent, uptime, expected) => {
+    useFakeClock();
+    api.reply(status(503), status(503));
+    const retries: RetryInfo[] = [];
+    const controller = new AbortController();
+    const done = fetchEventSource('https://api.example.com/chat', {
+      signal: controller.signal,
+      retry: { jitter: 0 },
+      onretry: (info) => void retries.push(info),
+    });
+    await vi.advanceTimersByTimeAsync(1000 + 2000);
+    const stream = await api.stream(0);
+    stream.push(sent);
+    await vi.advanceTimersByTimeAsync(uptime);
+    stream.fail();
+    await settle();
+    expect(retries.map((r) => [r.failures, r.delay])).toEqual([[1, 1000], [2, 2000], expected]);
+    controller.abort();
+    await done;
+  });
+});
 
 describe('a server that opens and fails at once cannot reset the backoff', () => {
   test('the backoff grows across drops that delivered nothing and starts over after an event or minUptime', async () => {
@@ -135,52 +170,4 @@ describe('nothing a server sends can shorten the schedule', () => {
     }).catch(() => {});
     expect(retries.slice(0, 2).map((r) => r.delay)).toEqual([0, 0]);
   });
-});
-
-describe('an abort settles the call at once in every phase', () => {
-  const never = <T>() => new Promise<T>(() => {});
-  const stream = () =>
-    new Response('data: x\n\n', { headers: { 'content-type': 'text/event-stream' } }) as Response & {
-      body: ReadableStream;
-    };
-  /** A body that sends one event, then never another byte, and whose cancel() never settles. */
-  const hangingBody = () => eventStream((n) => (n === 1 ? 'data: x\n\n' : never<never>()), never<void>);
-
-  test.each([
-    // [phase, options, requests sent in all]
-    ['a headers function', { headers: () => never<HeadersInit>(), fetch: async () => stream() }, 0],
-    ['a custom fetch that ignores its signal', { fetch: () => never<Response>() }, 1],
-    ['an async onopen', { fetch: async () => stream(), onopen: () => never<void>() }, 1],
-    ['an async onclose', { fetch: async () => stream(), onclose: () => never<void>() }, 1],
-    ['a body whose cancel() never settles', { fetch: async () => hangingBody() }, 1],
-  ] as const)(
-    'while %s is pending: resolves, sends nothing more, leaves no timer or listener',
-    async (_phase, init, sent) => {
-      useFakeClock();
-      const { controller, signal, listeners } = countingSignal();
-      let requests = 0;
-      const inner: () => Promise<Response> = init.fetch;
-      const counted = async () => {
-        requests += 1;
-        return inner();
-      };
-      let settled = false;
-      const done = fetchEventSource('https://api.example.com/events', {
-        ...init,
-        fetch: counted,
-        signal,
-        reconnectOnClose: true,
-        idleTimeout: 60_000,
-      }).then(() => (settled = true));
-      await vi.advanceTimersByTimeAsync(10);
-      controller.abort();
-      await settle();
-      expect(settled).toBe(true);
-      await done;
-      await vi.advanceTimersByTimeAsync(120_000);
-      expect(requests).toBe(sent);
-      expect(listeners()).toBe(0);
-      expect(vi.getTimerCount()).toBe(0);
-    },
-  );
 });
