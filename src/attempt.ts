@@ -84,13 +84,11 @@ export async function connect(init: AttemptInit): Promise<AttemptResult> {
         result.delivered = delivered;
       });
     }
-    signal.throwIfAborted();
   } catch (error) {
     // A dropped connection and an oversized event are failures to decide on (through onerror);
-    // a handler's exception rejects as it is.
-    if (signal.aborted) result.outcome = signal.reason as Outcome;
-    else if (error instanceof NetworkError || error instanceof EventTooLargeError) result.outcome = error;
-    else throw error;
+    // a handler's exception rejects as it is, unless the attempt was aborted (then it says why).
+    if (!signal.aborted && !(error instanceof NetworkError || error instanceof EventTooLargeError)) throw error;
+    result.outcome = error as FetchEventSourceError;
   } finally {
     // Frees a body nobody will read (an abort or a throw in `onopen`); a no-op once it was read.
     if (opened) discardBody(opened);
@@ -98,6 +96,8 @@ export async function connect(init: AttemptInit): Promise<AttemptResult> {
     unwatchPage();
     stopped.removeEventListener('abort', abortAttempt);
   }
+  // An abort outranks whatever the attempt ended with: the reason says which (see `Outcome`).
+  if (signal.aborted) result.outcome = signal.reason as Outcome;
   return result;
 }
 

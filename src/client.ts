@@ -23,8 +23,8 @@ import { delay, unlessAborted, waitFor } from './wait.js';
  * });
  */
 export async function fetchEventSource(input: RequestInfo | URL, init?: FetchEventSourceInit): Promise<void> {
-  const options = normalizeOptions(input, init);
-  await runStream(options);
+  // (In an async function, so a bad option rejects the call rather than throwing at it.)
+  return runStream(normalizeOptions(input, init));
 }
 
 /** Where the loop learns that the page is hidden or the network is down; the globals by default. */
@@ -45,7 +45,6 @@ export async function runStream(
   sources: PageSources = {},
 ): Promise<void> {
   const { retry: policy, label, signal: stopped } = options;
-  if (stopped.aborted) return;
   const page = watchPage(!options.openWhenHidden, sources.document, sources.online);
   // The spec's last event ID string (sent as `Last-Event-ID`), and the server's latest `retry:`.
   let lastEventId = options.lastEventId;

@@ -4,7 +4,12 @@
  * works across realms) catches them all. Messages never contain header values.
  */
 export class FetchEventSourceError extends Error {
-  override name: string = 'FetchEventSourceError';
+  static {
+    // On the prototype, as the platform's errors name themselves (`TypeError.prototype.name`), so an
+    // instance of a subclass carries both names: its own field and this one down its prototype chain.
+    // The guards below look along that chain: no list of the subclasses' names to keep in step.
+    this.prototype.name = 'FetchEventSourceError';
+  }
 }
 
 /**
@@ -109,27 +114,25 @@ function hideResponse(error: Error, response: Response): void {
   Object.defineProperty(error, 'response', { value: response });
 }
 
-const ownNames = new Set([
-  'FetchEventSourceError',
-  'HttpError',
-  'ContentTypeError',
-  'NetworkError',
-  'RetryLimitError',
-  'EventTooLargeError',
-  'IdleTimeoutError',
-  'NotResumableError',
-]);
-
-/** True for any error of this library, also one from another realm or a duplicated bundle. */
+/**
+ * True for any error of this library, also one from another realm or a duplicated bundle (the
+ * ESM and CommonJS builds loaded side by side): there `instanceof` fails, so the guard looks for
+ * the class's name along the value's prototype chain.
+ */
 export function isFetchEventSourceError(value: unknown): value is FetchEventSourceError {
-  return value instanceof FetchEventSourceError || (isObject(value) && ownNames.has(String(value.name)));
+  return isErrorType(value, FetchEventSourceError, 'FetchEventSourceError');
 }
 
 /** True for an {@link HttpError}, also one from another realm or a duplicated bundle. */
 export function isHttpError(value: unknown): value is HttpError {
-  return value instanceof HttpError || (isObject(value) && value.name === 'HttpError');
+  return isErrorType(value, HttpError, 'HttpError');
 }
 
-function isObject(value: unknown): value is { name?: unknown } {
-  return typeof value === 'object' && value !== null;
+function isErrorType(value: unknown, type: abstract new (...args: never[]) => Error, name: string): boolean {
+  if (value instanceof type) return true;
+  // A subclass's own name is on the instance (a field), the family's on its prototype.
+  for (let link = value; typeof link === 'object' && link !== null; link = Object.getPrototypeOf(link)) {
+    if (Object.hasOwn(link, 'name') && (link as Error).name === name) return true;
+  }
+  return false;
 }

@@ -137,7 +137,7 @@ function normalizeRetry(policy: RetryPolicy = {}): ResolvedRetryPolicy {
   const resolved: ResolvedRetryPolicy = { ...defaults.retry };
   for (const name of Object.keys(resolved) as Array<keyof ResolvedRetryPolicy>) {
     // A factor below 1 would shrink the backoff: hammering the server.
-    resolved[name] = atLeast(`retry.${name}`, policy[name] ?? defaults.retry[name], name === 'factor' ? 1 : 0);
+    resolved[name] = atLeast(`retry.${name}`, policy[name] ?? resolved[name], name === 'factor' ? 1 : 0);
   }
   return resolved;
 }

@@ -21,7 +21,7 @@ export function buildAttempt(
   const headers = new Headers();
   // Copied pair by pair: with msw 2 installed, `new Headers(request.headers)` lost a
   // Request's own headers in our tests.
-  for (const source of [isRequest(input) ? input.headers : undefined, new Headers(own)]) {
+  for (const source of [input instanceof Request ? input.headers : undefined, new Headers(own)]) {
     source?.forEach((value, name) => headers.set(name, value));
   }
   // https://html.spec.whatwg.org/multipage/server-sent-events.html#dom-eventsource (step 13):
@@ -37,9 +37,5 @@ export function buildAttempt(
   // Deviation from spec: the spec's request is a GET with no body and only Accept, Last-Event-ID and
   // the credentials mode; here the caller's method, body and headers go too (what POST chat APIs need).
   // (`body: undefined`, which the options allow, is no body to fetch as well.)
-  return [isRequest(input) ? input.clone() : input, { ...options.request, headers, signal } as RequestInit];
-}
-
-function isRequest(input: RequestInfo | URL): input is Request {
-  return input instanceof Request;
+  return [input instanceof Request ? input.clone() : input, { ...options.request, headers, signal } as RequestInit];
 }

@@ -21,43 +21,40 @@ export interface StreamInit {
 }
 
 /**
- * Reads one response body to its end, delivering its events to `onmessage` and telling
- * it the server's `retry:`. `onBytes`, if any, is called for every chunk received (the idle
- * watchdog); `onEnd` once as the stream ends, however it ends, with the last event ID string then
- * and how many events it delivered (once, not per event: a call per id would cost a tenth of the
- * throughput). Aborting `signal` cancels the body reader, whatever the `fetch` that made the body
- * does with signals. Resolves when the stream ended or `signal` aborted; rejects with
- * `NetworkError` when the connection drops, `EventTooLargeError` on an oversized event, or
- * whatever `onmessage` threw.
+ * The parser of one stream: `feed` it text; `silence` it (from then on nothing is delivered and no
+ * id is taken); `end` it, which reports what it found to `onEnd` once, not per event. (A tuple: a
+ * returned object's property names would survive minification and cost bytes.)
  */
-export async function readEventStream(
-  body: ReadableStream<Uint8Array>,
-  attempt: StreamInit,
-  signal: AbortSignal,
-  onBytes: (() => void) | undefined,
-  onEnd: (lastEventId: string, delivered: number) => void,
-): Promise<void> {
-  const { maxEventSize, label, onmessage, afterChunk } = attempt.options;
-  // Reported when the stream ends, however it ends: the loop reads them only then.
-  let lastEventId = attempt.lastEventId;
+type EventParser = [feed: (text: string) => void, silence: () => void, end: () => void];
+
+/**
+ * The events of one stream: the parser, with each event completed (the spec's defaults, the
+ * `retry:` that came before it), held to `maxEventSize` and handed to `onmessage`, and the last
+ * event ID string kept. Knows nothing of bytes, readers or signals.
+ */
+function createEventParser(init: StreamInit, onEnd: (lastEventId: string, delivered: number) => void): EventParser {
+  const { maxEventSize, label, onmessage } = init.options;
+  // Kept here, not on the returned object: a closure variable is the cheapest state per event.
+  let lastEventId = init.lastEventId;
   let delivered = 0;
+  // A `retry:` seen since the last event: the next event carries it (`message.retry`).
   let retry: number | undefined;
-  // A handler may abort mid-chunk (the `[DONE]` pattern): nothing after that is delivered, and
-  // no later id is taken, so a resume asks again for exactly what was not delivered.
-  // (A flag, not `signal.aborted`: that getter costs a fifth of the throughput here.)
-  let cancelled = signal.aborted;
+  // Set once the read stops early (an abort, a throw). A handler may abort mid-chunk (the `[DONE]` pattern): nothing
+  // after that is delivered, and no later id is taken, so a resume asks again for exactly what was
+  // not delivered. (A flag, not `signal.aborted`: that getter costs a fifth of the throughput here.)
+  let silenced = false;
   const tooLarge = () => new EventTooLargeError(maxEventSize, label);
   const parser = createParser({
     maxBufferSize: maxEventSize + LONGEST_FIELD_PREFIX,
     // https://html.spec.whatwg.org/multipage/server-sent-events.html#dispatchMessage (step 1):
     // a blank line sets the last event ID string to the id buffer, whether the block had data or not.
     onId(id) {
-      if (cancelled) return;
+      if (silenced) return;
       if (id.length > maxEventSize) throw tooLarge();
       lastEventId = id;
     },
     onEvent(event) {
-      if (cancelled) return;
+      if (silenced) return;
       // The parser hands over a fresh object per event: filling in its defaults in place spares an
       // allocation per event (a tenth of the throughput on small events) and keeps its shape.
       const message = event as EventSourceMessage;
@@ -76,49 +73,74 @@ export async function readEventStream(
     },
     onRetry(ms) {
       retry = ms;
-      attempt.onRetry(ms);
+      init.onRetry(ms);
     },
     onError(error) {
       // Unknown fields and non-numeric `retry` are ignored, as the spec says; only the size limit stops us.
       if (error.type === 'max-buffer-size-exceeded') throw tooLarge();
     },
   });
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- the parser's `feed` is a closure, it has no `this`.
+  return [parser.feed, () => void (silenced = true), () => onEnd(lastEventId, delivered)];
+}
+
+/**
+ * Reads one response body to its end and feeds it to the event parser. `onBytes`, if any, is
+ * called for every chunk received (the idle watchdog); `onEnd` once as the stream ends, however
+ * it ends, with the last event ID string then and how many events it delivered (once, not per
+ * event: a call per id would cost a tenth of the throughput). Aborting `signal` cancels the body
+ * reader, whatever the `fetch` that made the body does with signals. Resolves when the stream
+ * ended or `signal` aborted; rejects with `NetworkError` when the connection drops (or, after an
+ * abort, when the body errors instead of ending: the caller checks `signal` first),
+ * `EventTooLargeError` on an oversized event, or whatever `onmessage` threw.
+ */
+export async function readEventStream(
+  body: ReadableStream<Uint8Array>,
+  init: StreamInit,
+  signal: AbortSignal,
+  onBytes: (() => void) | undefined,
+  onEnd: (lastEventId: string, delivered: number) => void,
+): Promise<void> {
+  const { label, afterChunk } = init.options;
+  const [feed, silence, end] = createEventParser(init, onEnd);
   // https://html.spec.whatwg.org/multipage/server-sent-events.html#parsing-an-event-stream:
   // the stream is UTF-8 and one leading BOM is dropped. The parser drops it; the decoder must
   // keep every BOM (Node 24's drops a second one too when the first is split across chunks).
   const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
   const reader = body.getReader();
+  // Cancelling the reader settles a pending read at once (done), and the silenced parser delivers
+  // nothing more: so the read loop needs no flag of its own. (A read that rejects after an abort is
+  // reported as the abort by the attempt, which checks the signal first.)
   const cancel = () => {
-    cancelled = true;
+    silence();
     reader.cancel(signal.reason).catch(() => {});
   };
   signal.addEventListener('abort', cancel);
   try {
-    if (cancelled) return;
+    // (The listener never fires for a signal that was aborted already.)
+    if (signal.aborted) return;
     for (;;) {
       let chunk: ReadableStreamReadResult<Uint8Array>;
       try {
         chunk = await reader.read();
       } catch (error) {
-        if (cancelled) return;
         throw new NetworkError('connection dropped while reading', label, error);
       }
-      if (cancelled) return;
-      if (!chunk.done) onBytes?.();
       // At the end, flushing yields '' or U+FFFD for a truncated UTF-8 sequence. An event still
       // incomplete then is dropped (the spec's "once the end of the file is reached, any pending
       // data must be discarded"), and its id never counts.
-      const text = decoder.decode(chunk.value, { stream: !chunk.done });
-      parser.feed(text);
-      if (chunk.done) return;
+      if (chunk.done) return feed(decoder.decode());
+      onBytes?.();
+      feed(decoder.decode(chunk.value, { stream: true }));
       if (afterChunk) {
+        // Batched delivery (fetchEvents): the consumer takes this chunk's events before the next read.
         await afterChunk();
         // Time spent waiting for a slow consumer is not the server being idle.
         onBytes?.();
       }
     }
   } finally {
-    onEnd(lastEventId, delivered);
+    end();
     signal.removeEventListener('abort', cancel);
     // Frees the connection when we stop early (a handler threw, an oversized event); a no-op after the end.
     cancel();
