@@ -1,3 +1,4 @@
+// @ts-check
 // `REDIS_URL=redis://127.0.0.1:6379 npm run demo:cluster`: the demo as a deployment with two replicas.
 // Two server processes (instances A and B, on PORT + 1 and PORT + 2) keep the answers in the same
 // Redis and sign tokens with one secret; a round-robin proxy on PORT (8787) sends each request to
@@ -9,11 +10,16 @@ import { createServer, request as forward } from 'node:http';
 import { pipeline } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
-/** A proxy on `port` that sends each request to the next of `targets` (`http://host:port`) in turn. */
+/**
+ * A proxy on `port` that sends each request to the next of `targets` (`http://host:port`) in turn.
+ * @param {string[]} targets
+ * @param {{ port?: number, host?: string }} [options]
+ * @returns {Promise<{ url: string, close(): Promise<void> }>}
+ */
 export async function startRoundRobinProxy(targets, { port = 0, host = '127.0.0.1' } = {}) {
   let next = 0;
   const server = createServer((incoming, outgoing) => {
-    const target = new URL(incoming.url, targets[next++ % targets.length]);
+    const target = new URL(incoming.url ?? '/', targets[next++ % targets.length]);
     const upstream = forward(target, { method: incoming.method, headers: incoming.headers }, (answer) => {
       outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
       // An instance that cuts its connection cuts the client's too (pipeline destroys both ends).
@@ -27,13 +33,14 @@ export async function startRoundRobinProxy(targets, { port = 0, host = '127.0.0.
     outgoing.on('close', () => upstream.destroy());
     incoming.pipe(upstream);
   });
-  await new Promise((resolve) => server.listen(port, host, resolve));
+  await new Promise((resolve) => server.listen(port, host, () => resolve(undefined)));
+  const address = /** @type {import('node:net').AddressInfo} */ (server.address());
   return {
-    url: `http://${host}:${server.address().port}/`,
+    url: `http://${host}:${address.port}/`,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
-        server.close(resolve);
+        server.close(() => resolve());
       }),
   };
 }

@@ -1,3 +1,4 @@
+// @ts-check
 // Where the demo's answers come from: the built-in canned model, or, with LLM_BASE_URL set, any
 // OpenAI-compatible streaming `/chat/completions` (Ollama, vLLM, llama.cpp's server, OpenAI), read
 // with this library's own `fetchEvents`. Either is an async generator of text tokens that stops
@@ -5,20 +6,33 @@
 import { fetchEvents, isHttpError } from 'fetch-eventsource';
 import { answerFor, tokenize } from './answers.mjs';
 
-/** Waits `ms`, or less if `signal` aborts; leaves no listener behind. */
+/** @typedef {import('./answers.mjs').Turn} Turn */
+/** @typedef {(messages: Turn[], signal: AbortSignal) => AsyncGenerator<string>} Model */
+
+/**
+ * Waits `ms`, or less if `signal` aborts; leaves no listener behind.
+ * @param {number} ms
+ * @param {AbortSignal} signal
+ */
 function sleep(ms, signal) {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
+  return /** @type {Promise<void>} */ (
+    new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+    })
+  );
 }
 
-/** The canned model: a short "thinking" pause, then one word every `pace` ms (220 ms when `slow()`). */
+/**
+ * The canned model: a short "thinking" pause, then one word every `pace` ms (220 ms when `slow()`).
+ * @param {{ slow?: () => boolean, pace?: number }} [options]
+ * @returns {Model}
+ */
 export function cannedModel({ slow = () => false, pace = 35 } = {}) {
   return async function* generate(messages, signal) {
     await sleep(300, signal);
@@ -34,6 +48,8 @@ export function cannedModel({ slow = () => false, pace = 35 } = {}) {
  * An OpenAI-compatible upstream. Its failures end the answer with an Error whose message says what the
  * upstream said ("upstream 401: Incorrect API key provided") and never its URL: the page shows the
  * message (a key in a query string would leak); the `cause`, which names it, stays on the server.
+ * @param {{ baseUrl: string, apiKey?: string | undefined, model: string }} upstream
+ * @returns {Model}
  */
 export function upstreamModel({ baseUrl, apiKey, model }) {
   return async function* generate(messages, signal) {
@@ -45,6 +61,10 @@ export function upstreamModel({ baseUrl, apiKey, model }) {
     }
   };
 
+  /**
+   * @param {Turn[]} messages
+   * @param {AbortSignal} signal
+   */
   async function* stream(messages, signal) {
     const url = `${baseUrl.replace(/\/+$/, '')}/chat/completions`;
     for await (const message of fetchEvents(url, {
@@ -64,18 +84,24 @@ export function upstreamModel({ baseUrl, apiKey, model }) {
   }
 }
 
-/** What the upstream said of a failure: its status and its own error message, or the failure's kind. */
+/**
+ * What the upstream said of a failure: its status and its own error message, or the failure's kind.
+ * @param {unknown} error
+ */
 async function upstreamReason(error) {
   if (isHttpError(error)) {
     const body = await error.response.json().catch(() => null);
     const said = body?.error?.message ?? body?.error ?? body?.message;
     return `upstream ${error.status}${typeof said === 'string' ? `: ${said}` : ''}`;
   }
-  if (error?.name === 'NetworkError') return 'upstream unreachable';
+  if (error instanceof Error && error.name === 'NetworkError') return 'upstream unreachable';
   return error instanceof Error ? error.message : String(error);
 }
 
-/** The upstream from LLM_BASE_URL, LLM_API_KEY and LLM_MODEL, or undefined when LLM_BASE_URL is not set. */
+/**
+ * The upstream from LLM_BASE_URL, LLM_API_KEY and LLM_MODEL, or undefined when LLM_BASE_URL is not set.
+ * @param {Record<string, string | undefined>} [env]
+ */
 export function upstreamFromEnv(env = process.env) {
   if (!env.LLM_BASE_URL) return undefined;
   return { baseUrl: env.LLM_BASE_URL, apiKey: env.LLM_API_KEY, model: env.LLM_MODEL ?? 'gpt-4o-mini' };

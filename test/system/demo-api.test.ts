@@ -43,15 +43,47 @@ async function fakeUpstream(reply: (request: IncomingMessage, response: ServerRe
 
 const chunk = (content: string) => `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content } }] })}\n\n`;
 
-async function demoWith(upstream?: { baseUrl: string; apiKey?: string; model: string }) {
-  const demo: DemoServer = await startDemoServer({ port: 0, log: () => {}, upstream });
+async function demoWith(
+  upstream?: { baseUrl: string; apiKey?: string; model: string },
+  options: Parameters<typeof startDemoServer>[0] = {},
+) {
+  const demo: DemoServer = await startDemoServer({ port: 0, log: () => {}, upstream, ...options });
   closers.push(() => demo.close());
-  const { token } = (await (await fetch(new URL('/api/token', demo.url), { method: 'POST' })).json()) as {
-    token: string;
-  };
-  const headers = { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' };
-  return { demo, headers };
+  return { demo, headers: await session(demo.url) };
 }
+
+/** The headers of a new session's requests (or of a renewed one, given its token). */
+async function session(url: string, renewing?: string) {
+  const response = await fetch(new URL('/api/token', url), {
+    method: 'POST',
+    headers: renewing ? { Authorization: `Bearer ${renewing}` } : {},
+  });
+  const { token } = (await response.json()) as { token: string };
+  return { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' };
+}
+
+/** Starts an answer and reads it up to its `count`th token; resolves with the last event id read. */
+async function readSome(url: string, headers: Record<string, string>, count: number) {
+  const controller = new AbortController();
+  let lastEventId = '';
+  let tokens = 0;
+  for await (const message of fetchEvents(new URL('/api/chat', url), {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ messages: [{ role: 'user', content: 'A long answer, please' }] }),
+    signal: controller.signal,
+  })) {
+    lastEventId = message.id;
+    if (message.event === 'message' && ++tokens === count) break;
+  }
+  return { lastEventId, answerId: lastEventId.slice(0, lastEventId.lastIndexOf(':')) };
+}
+
+const resumeRequest = (headers: Record<string, string>, lastEventId: string) => ({
+  method: 'POST',
+  headers: { ...headers, 'Last-Event-ID': lastEventId },
+  body: JSON.stringify({ messages: conversation }),
+});
 
 const conversation = [{ role: 'user', content: 'Say hello' }];
 
@@ -133,6 +165,7 @@ describe('with LLM_BASE_URL: an OpenAI-compatible upstream, re-emitted as the de
     }
     const stopped = await fetch(new URL('/api/answers/stop', demo.url), {
       method: 'POST',
+      headers,
       body: JSON.stringify({ id: answerId }),
     });
     expect(await stopped.json()).toMatchObject({ id: answerId, state: 'stopped' });
@@ -154,7 +187,7 @@ describe('bad input gets a clear answer', () => {
       413,
       'message too long: 4000 characters at most',
     ],
-  ])('%s: %i', async (_case, body, status, error) => {
+  ])('%s gets a clear 4xx', async (_case, body, status, error) => {
     const { demo, headers } = await demoWith();
     const response = await fetch(new URL('/api/chat', demo.url), { method: 'POST', headers, body });
     expect(response.status).toBe(status);
@@ -194,7 +227,8 @@ describe('a server people will copy: foreign requests and oversized bodies', () 
       const response = await raw(demo.url, path, { origin: 'https://evil.example', 'content-type': 'text/plain' });
       expect(response.status).toBe(403);
       expect(JSON.parse(response.body)).toEqual({ error: 'cross-origin request refused' });
-      expect(demo.requests.length).toBe(before);
+      // Logged, and nothing else: the route never ran.
+      expect(demo.requests.slice(before)).toMatchObject([{ path, status: 403, note: 'cross-origin request refused' }]);
     },
   );
 
@@ -215,11 +249,85 @@ describe('a server people will copy: foreign requests and oversized bodies', () 
     ['/api/faults', 'malformed JSON', '{"fault":', 400, 'malformed JSON body'],
     ['/api/answers/stop', 'malformed JSON', '{', 400, 'malformed JSON body'],
     ['/api/chat', 'a body past 256 KiB', 'x'.repeat(300 * 1024), 413, 'request body too large: 262144 bytes at most'],
-  ])('%s with %s: %i, not a 500', async (path, _case, body, status, error) => {
+  ])('%s with %s: a clear 4xx, not a 500', async (path, _case, body, status, error) => {
     const { demo, headers } = await demoWith();
     const response = await fetch(new URL(path, demo.url), { method: 'POST', headers, body });
     expect(response.status).toBe(status);
     expect(await response.json()).toEqual({ error });
+  });
+});
+
+describe('each answer belongs to the session whose token started it', () => {
+  test.each([
+    ['/api/answers/stop', '{"id":"x"}'],
+    ['/api/faults', '{"fault":"slow"}'],
+    ['/api/chat', JSON.stringify({ messages: conversation })],
+  ])('POST %s without a token: 401, and nothing done', async (path, body) => {
+    const { demo } = await demoWith();
+    const response = await fetch(new URL(path, demo.url), { method: 'POST', body });
+    expect(response.status).toBe(401);
+    expect(response.headers.get('x-token-refusal')).toBe('missing bearer token');
+    expect(demo.faults.slow).toBe(false);
+  });
+
+  test('the request log stream without a token: 401', async () => {
+    const { demo, headers } = await demoWith();
+    expect((await fetch(new URL('/api/requests/stream', demo.url))).status).toBe(401);
+    const controller = new AbortController();
+    const response = await fetch(new URL('/api/requests/stream', demo.url), { headers, signal: controller.signal });
+    expect(response.status).toBe(200);
+    controller.abort();
+  });
+
+  test('another session can neither resume nor stop it (403), and the answer goes on', async () => {
+    const { demo, headers } = await demoWith(undefined, { pace: 20 });
+    const { lastEventId, answerId } = await readSome(demo.url, headers, 2);
+    const stranger = await session(demo.url);
+    const resumed = await fetch(new URL('/api/chat', demo.url), resumeRequest(stranger, lastEventId));
+    expect(resumed.status).toBe(403);
+    expect(await resumed.json()).toEqual({ error: 'this answer belongs to another session' });
+    const stopped = await fetch(new URL('/api/answers/stop', demo.url), {
+      method: 'POST',
+      headers: stranger,
+      body: JSON.stringify({ id: answerId }),
+    });
+    expect(stopped.status).toBe(403);
+    // Its owner resumes it, to the end.
+    const data: string[] = [];
+    for await (const message of fetchEvents(new URL('/api/chat', demo.url), resumeRequest(headers, lastEventId))) {
+      data.push(message.data);
+    }
+    expect(data.at(-1)).toBe('[DONE]');
+  });
+
+  test('a renewed token keeps the session: it resumes the answers of the token it replaced', async () => {
+    const { demo, headers } = await demoWith(undefined, { pace: 20 });
+    const { lastEventId } = await readSome(demo.url, headers, 2);
+    const renewed = await session(demo.url, headers.Authorization.slice('Bearer '.length));
+    expect(renewed.Authorization).not.toBe(headers.Authorization);
+    const response = await fetch(new URL('/api/chat', demo.url), resumeRequest(renewed, lastEventId));
+    expect(response.status).toBe(200);
+    await response.body?.cancel();
+  });
+
+  test('after a restart: the old token is "invalid token" (401), and with a new one the answer is gone (410)', async () => {
+    const first = await demoWith(undefined, { pace: 20 });
+    const { lastEventId } = await readSome(first.demo.url, first.headers, 2);
+    await first.demo.close();
+    // The same port, a new process: a new secret and an empty memory.
+    const restarted = await startDemoServer({ port: Number(new URL(first.demo.url).port), log: () => {} });
+    closers.push(() => restarted.close());
+    const refused = await fetch(new URL('/api/chat', restarted.url), resumeRequest(first.headers, lastEventId));
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('x-token-refusal')).toBe('invalid token');
+    const gone = await fetch(
+      new URL('/api/chat', restarted.url),
+      resumeRequest(await session(restarted.url), lastEventId),
+    );
+    expect(gone.status).toBe(410);
+    expect(await gone.json()).toEqual({
+      error: 'this answer is gone (the server restarted, or it expired): ask again',
+    });
   });
 });
 
@@ -245,7 +353,7 @@ test('an answer nobody is connected to stops generating within the grace period'
   }
   const left = performance.now();
   await expect
-    .poll(() => demo.requests.find((entry) => /^answer \w+ abandoned after \d+ tokens$/.test(entry.note)), {
+    .poll(() => demo.requests.find((entry) => /^answer [\w-]+ abandoned after \d+ tokens$/.test(entry.note)), {
       timeout: 3000,
     })
     .toBeTruthy();

@@ -1,12 +1,14 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, expect, test as baseTest } from 'vitest';
 import { answerFor, tokenize } from '../../demo/answers.mjs';
 import { startDemoServer, type DemoServer } from '../../demo/server.mjs';
 // Debian's Chromium, installed by .ci/run when missing.
 import { launchChromium } from '../../scripts/chromium.mjs';
+import { listen } from '../helpers/http-server.js';
 
-const PROMPT = 'How do Server-Sent Events survive a dropped connection?';
+// The prompt the page starts with.
+const PROMPT = 'How do Server-Sent Events survive a dropped connection? Show me the wire format.';
 
 // Where Debian's Chromium is missing (`npm test` says why), every test here reports as skipped.
 const skipReason = process.env.SKIP_CHROMIUM;
@@ -37,8 +39,9 @@ beforeEach(async () => {
 
 const chatRequests = () => demo.requests.filter((r) => r.path === '/api/chat');
 const badge = () => page.getByTestId('badge').first();
-/** The text of the last finished answer in the conversation. */
-const lastAnswer = () => page.getByTestId('turn-assistant').last().textContent();
+/** The text of the last finished answer in the conversation, as streamed (it is shown as markdown). */
+const lastAnswer = () => page.getByTestId('turn-assistant').last().getAttribute('data-text');
+const timeline = () => page.getByTestId('timeline').innerText();
 const firstTurn = [{ role: 'user' as const, content: PROMPT }];
 
 async function send(prompt?: string) {
@@ -48,7 +51,7 @@ async function send(prompt?: string) {
 
 async function waitForWords(count: number) {
   await page.waitForFunction(
-    (n) => (document.querySelector('[data-testid=answer]')?.textContent ?? '').split(/\s+/).length >= n,
+    (n) => (document.querySelector('[data-testid=answer]')?.getAttribute('data-text') ?? '').split(/\s+/).length >= n,
     count,
   );
 }
@@ -77,9 +80,12 @@ test('a second turn carries the conversation, and its answer depends on it', asy
   expect(await lastAnswer()).toBe(answerFor(conversation));
   expect(await lastAnswer()).toContain(`before it you asked “${PROMPT}”`);
   expect(await page.getByTestId('turn-user').allTextContents()).toEqual([PROMPT, second]);
-  expect(chatRequests().at(-1)?.note).toMatch(/^new answer \w+, turn 2$/);
+  expect(chatRequests().at(-1)?.note).toMatch(/^new answer [\w-]+, turn 2$/);
+  // Markdown: the answers' code blocks are code blocks; the timeline says what the library did.
+  expect(await page.locator('.conversation pre code').count()).toBeGreaterThanOrEqual(2);
+  expect(await timeline()).toMatch(/request 1: POST \/api\/chat, a new answer/);
   await mkdir('test-artifacts', { recursive: true });
-  await page.screenshot({ path: 'test-artifacts/demo-chat.png', fullPage: true });
+  await page.screenshot({ path: 'test-artifacts/demo-chat.png' });
 });
 
 test('a connection dropped mid-answer resumes with Last-Event-ID: no token missing or repeated', async () => {
@@ -92,8 +98,13 @@ test('a connection dropped mid-answer resumes with Last-Event-ID: no token missi
   const requests = chatRequests().slice(before);
   expect(requests).toHaveLength(2);
   expect(requests[0]?.lastEventId).toBeNull();
-  const [, index] = /^\w+:(\d+)$/.exec(requests[1]?.lastEventId ?? '') ?? [];
+  const [, index] = /^[\w-]+:(\d+)$/.exec(requests[1]?.lastEventId ?? '') ?? [];
   expect(Number(index)).toBeGreaterThan(10);
+  // The timeline: the drop, the wait and why, and the request that resumed.
+  const decided = await timeline();
+  expect(decided).toMatch(/NetworkError: connection dropped while reading POST/);
+  expect(decided).toMatch(/next request in \d+ ms: the server's retry: 1000 ms, after progress/);
+  expect(decided).toContain(`request 2: POST /api/chat, Last-Event-ID ${requests[1]?.lastEventId}`);
 });
 
 test('a reload mid-answer goes on where it stopped: the final text is exact, token by token', async () => {
@@ -103,7 +114,7 @@ test('a reload mid-answer goes on where it stopped: the final text is exact, tok
   await done();
   expect(tokenize((await lastAnswer()) ?? '')).toEqual(tokenize(answerFor(firstTurn)));
   const resume = chatRequests().at(-1);
-  expect(resume?.note).toMatch(/^resume answer \w+ after token \d+$/);
+  expect(resume?.note).toMatch(/^resume answer [\w-]+ after token \d+$/);
   expect(await page.getByTestId('turn-user').allTextContents()).toEqual([PROMPT]);
 });
 
@@ -135,6 +146,7 @@ test('a 503 with Retry-After shows the wait on the badge, then recovers', async 
       .slice(-2)
       .map((r) => r.status),
   ).toEqual([503, 200]);
+  expect(await timeline()).toMatch(/next request in \d+ ms: the server's Retry-After \(2 s\)/);
 });
 
 test('an expired token fails clearly with exactly one 401, and no retry loop', async () => {
@@ -159,7 +171,7 @@ test('Stop aborts the answer, the server stops generating, and no further reques
   await waitForWords(10);
   await page.getByRole('button', { name: 'Stop' }).click();
   await expect.poll(() => badge().textContent()).toBe('stopped');
-  const ended = () => demo.requests.find((r) => /^answer \w+ stopped after \d+ tokens$/.test(r.note));
+  const ended = () => demo.requests.find((r) => /^answer [\w-]+ stopped after \d+ tokens$/.test(r.note));
   await expect.poll(ended).toBeTruthy();
   const generated = Number(/after (\d+) tokens/.exec(ended()!.note)![1]);
   expect(generated).toBeLessThan(tokenize(answerFor(firstTurn)).length);
@@ -168,7 +180,7 @@ test('Stop aborts the answer, the server stops generating, and no further reques
   await page.waitForTimeout(1500);
   expect(chatRequests().length).toBe(requests);
   expect(await lastAnswer()).toBe(text);
-  expect(await page.locator('.note').last().textContent()).toBe(' (stopped)');
+  expect(await page.locator('.note').last().textContent()).toBe('(stopped)');
 });
 
 // (An empty message cannot be sent from the page: Send is disabled; the API's 400 is in demo-api.test.ts.)
@@ -195,7 +207,7 @@ test('resuming an answer the server no longer has: 410 Gone, one request, a clea
   await page.reload();
   await expect
     .poll(() => badge().textContent(), { timeout: 5000 })
-    .toBe('failed: 410 Gone: this answer has expired or never existed; ask again');
+    .toBe('failed: 410 Gone: this answer is gone (the server restarted, or it expired): ask again');
   await page.waitForTimeout(1500);
   expect(chatRequests().slice(before)).toMatchObject([{ status: 410, lastEventId: 'gone1234:1' }]);
 });
@@ -279,5 +291,114 @@ test('the page renews its token before it expires: no 401 after the token would 
     expect(seen.filter((entry) => entry.status === 401)).toEqual([]);
   } finally {
     await shortLived.close();
+  }
+});
+
+test('model output is untrusted: an <img onerror> in an answer is shown inert', async () => {
+  // The canned model quotes the question, so this comes back as model output, rendered as markdown.
+  await send('<img src="/nowhere.png" onerror="window.pwned = true"> and <script>window.pwned = true</script>');
+  await done();
+  await page.waitForTimeout(300);
+  expect(await page.evaluate(() => (window as unknown as { pwned?: boolean }).pwned)).toBeUndefined();
+  expect(await page.locator('.conversation [onerror], .conversation script').count()).toBe(0);
+  expect(await lastAnswer()).toContain('<img src="/nowhere.png" onerror="window.pwned = true">');
+});
+
+test('focus stays in the prompt: after Send, and when the answer ends', async () => {
+  const focused = () => page.evaluate(() => document.activeElement?.getAttribute('aria-label'));
+  await page.getByRole('button', { name: 'Send' }).click();
+  expect(await focused()).toBe('Prompt');
+  await done();
+  expect(await focused()).toBe('Prompt');
+});
+
+test('Drop armed while nothing streams fires on the next answer, every time; the button shows it armed', async () => {
+  const drop = page.getByRole('button', { name: 'Drop the connection' });
+  for (const turn of [PROMPT, 'Once more, please.']) {
+    await drop.click();
+    await expect.poll(() => drop.getAttribute('aria-pressed')).toBe('true');
+    const before = chatRequests().length;
+    await send(turn);
+    await done();
+    expect(
+      chatRequests()
+        .slice(before)
+        .map((r) => r.lastEventId === null),
+    ).toEqual([true, false]);
+    expect(await drop.getAttribute('aria-pressed')).toBe('false');
+  }
+  const slow = page.getByRole('button', { name: 'Slow mode' });
+  await slow.click();
+  await expect.poll(() => slow.getAttribute('aria-pressed')).toBe('true');
+  await slow.click();
+  await expect.poll(() => slow.getAttribute('aria-pressed')).toBe('false');
+});
+
+test('a foreign page cannot stop an answer: its cross-origin POST is refused', async () => {
+  const before = demo.requests.length;
+  await send();
+  await waitForWords(5);
+  // "new answer <id>, turn 1"
+  const answerId = /^new answer ([\w-]+),/.exec(chatRequests().at(-1)?.note ?? '')?.[1];
+  expect(answerId).toBeTruthy();
+  // A page of another origin (localhost, not the demo's 127.0.0.1), as a foreign site would post a text/plain form.
+  const site = await listen(
+    (_request, response) => response.end('<!doctype html><title>elsewhere</title>'),
+    'localhost',
+  );
+  const foreign = await browser.newPage();
+  try {
+    await foreign.goto(site.url.replace('127.0.0.1', 'localhost'));
+    await foreign.evaluate(
+      ([url, id]) =>
+        fetch(url, {
+          method: 'POST',
+          mode: 'no-cors',
+          headers: { 'content-type': 'text/plain' },
+          body: JSON.stringify({ id }),
+        }),
+      [new URL('/api/answers/stop', demo.url).href, answerId] as const,
+    );
+  } finally {
+    await foreign.close();
+    await site.close();
+  }
+  await done();
+  expect(await lastAnswer()).toBe(answerFor(firstTurn));
+  expect(demo.requests.slice(before).filter((r) => r.path === '/api/answers/stop')).toMatchObject([
+    { status: 403, note: 'cross-origin request refused' },
+  ]);
+});
+
+test('the code panel shows the lines of the page that call the library, as they are in its source', async () => {
+  await page.getByText('The code that drives the chat').click();
+  const code = await page.getByTestId('code').textContent();
+  expect(code).toContain('useEventStream(');
+  expect(code).toContain("chat.start('/api/chat', {");
+  const source = await readFile('demo/src/chat/useChat.ts', 'utf8');
+  for (const line of (code ?? '').split('\n').filter((l) => l.trim())) expect(source).toContain(line);
+});
+
+test('after a server restart mid-answer: one renewed token, then the clear 410 of an answer that is gone', async () => {
+  const first = await startDemoServer({ port: 0, log: () => {}, pace: 30 });
+  const port = Number(new URL(first.url).port);
+  let restarted: DemoServer | undefined;
+  try {
+    await page.goto(first.url);
+    await send();
+    await waitForWords(8);
+    await first.close();
+    // The same address, a new process: a new signing secret, and an empty memory.
+    restarted = await startDemoServer({ port, log: () => {}, pace: 30 });
+    await expect
+      .poll(() => badge().textContent(), { timeout: 15_000 })
+      .toBe('failed: 410 Gone: this answer is gone (the server restarted, or it expired): ask again');
+    // The old token is refused once (unless the page's log stream renewed it first), then the answer is gone.
+    const chat = restarted.requests.filter((r) => r.path === '/api/chat').map((r) => r.status);
+    expect(chat.at(-1)).toBe(410);
+    expect(chat.filter((status) => status === 401).length).toBeLessThanOrEqual(1);
+    expect(chat.every((status) => status === 401 || status === 410)).toBe(true);
+  } finally {
+    await restarted?.close();
   }
 });

@@ -1,4 +1,0 @@
-export function startRoundRobinProxy(
-  targets: string[],
-  options?: { port?: number; host?: string },
-): Promise<{ url: string; close(): Promise<void> }>;

@@ -1,0 +1,217 @@
+// @ts-check
+// The chat's routes: POST /api/chat starts an answer or resumes one by Last-Event-ID, POST
+// /api/answers/stop ends one. Each answer is generated once, under an id that says which session
+// owns it, into fetch-eventsource/server's store; event ids are `<answer id>:<position>`, so a
+// Last-Event-ID alone says which answer to resume and where: after a dropped connection (the
+// library re-sends the POST) or a page reload (the page passes the id it kept as `lastEventId`).
+import { eventStreamResponse, InvalidEventIdError, StreamNotFoundError } from '../../dist/server.js';
+import { parseJson, readBody, Refusal, sendJson } from './http.mjs';
+
+/** The longest message the demo takes, in characters. */
+export const MAX_MESSAGE = 4000;
+
+/** @typedef {{ role: 'user' | 'assistant', content: string }} Turn */
+
+/**
+ * @param {object} deps
+ * @param {import('../../dist/server.js').ResumableStreamStore} deps.answers
+ * @param {ReturnType<typeof import('./store.mjs').countReaders>} deps.readers
+ * @param {ReturnType<typeof import('./tokens.mjs').signedTokens>} deps.tokens
+ * @param {(request: import('node:http').IncomingMessage) => import('./tokens.mjs').TokenClaims} deps.authorize
+ * @param {Awaited<ReturnType<typeof import('./log.mjs').createRequestLog>>} deps.log
+ * @param {ReturnType<typeof import('./faults.mjs').createFaults>} deps.faults
+ * @param {(messages: Turn[], signal: AbortSignal) => AsyncIterable<string>} deps.generate
+ * @param {number} deps.grace Milliseconds an answer goes on generating with nobody reading it.
+ * @param {string} deps.instance
+ */
+export function chatRoutes({ answers, readers, tokens, authorize, log, faults, generate, grace, instance }) {
+  /** Sockets of the answers being streamed now: the "drop" fault cuts them. */
+  const streaming = new Set();
+
+  /**
+   * The answer `id` to `messages`, as the store runs it once: its id first, then each token, then
+   * `[DONE]`; a failure of the model is an `error` event, then `[DONE]`. A stop (from any instance)
+   * aborts `signal`, which ends the model's request too.
+   * @param {string} id
+   * @param {Turn[]} messages
+   */
+  function answer(id, messages) {
+    /** @param {AbortSignal} signal */
+    return async function* (signal) {
+      // The answer's id comes first, with an id of its own, so even a drop before the first token
+      // resumes this answer rather than starting another.
+      yield { event: 'answer', data: JSON.stringify({ id }), retry: 1000 };
+      const abandonment = watchAbandonment(id);
+      let count = 0;
+      let failure;
+      try {
+        for await (const token of generate(messages, signal)) {
+          count += 1;
+          yield { data: JSON.stringify({ token }) };
+        }
+      } catch (error) {
+        failure = error;
+      } finally {
+        abandonment.stop();
+      }
+      if (signal.aborted) {
+        return log.note(`answer ${id} ${abandonment.abandoned ? 'abandoned' : 'stopped'} after ${count} tokens`);
+      }
+      if (failure) {
+        log.note(`answer ${id} failed after ${count} tokens`);
+        const message = failure instanceof Error ? failure.message : String(failure);
+        yield { event: 'error', data: JSON.stringify({ message }) };
+      } else log.note(`answer ${id} done after ${count} tokens`);
+      yield { data: '[DONE]' };
+    };
+  }
+
+  /**
+   * Stops answer `id` once nobody has been reading it for `grace` ms: no paid tokens for nobody.
+   * @param {string} id
+   */
+  function watchAbandonment(id) {
+    const watch = { abandoned: false, stop: () => clearInterval(timer) };
+    /** @type {number | undefined} */
+    let emptySince;
+    const check = async () => {
+      if ((await readers.count(id)) > 0) return void (emptySince = undefined);
+      emptySince ??= Date.now();
+      if (Date.now() - emptySince < grace || watch.abandoned) return;
+      watch.abandoned = true;
+      await answers.stop(id);
+    };
+    const timer = setInterval(() => void check(), Math.min(1000, grace / 3));
+    return watch;
+  }
+
+  /**
+   * Streams an answer's events; an armed "drop" fault cuts the connection after 12 of them.
+   * @param {import('node:http').IncomingMessage} request
+   * @param {import('node:http').ServerResponse} response
+   * @param {AsyncIterable<import('../../dist/server.js').ServerEvent>} events
+   * @param {string} id
+   */
+  async function streamAnswer(request, response, events, id) {
+    await readers.enter(id);
+    const web = eventStreamResponse(events);
+    response.writeHead(200, {
+      ...Object.fromEntries(web.headers),
+      'cache-control': 'no-store',
+      // The page's timeline says which instance answered.
+      'x-demo-instance': instance,
+    });
+    response.flushHeaders();
+    const dropAfter = faults.take('drop') ? 12 : Infinity;
+    streaming.add(request.socket);
+    let sent = 0;
+    try {
+      for await (const chunk of /** @type {AsyncIterable<Uint8Array>} */ (web.body)) {
+        if (response.destroyed) break;
+        response.write(chunk);
+        if (++sent >= dropAfter) return void request.socket.destroy();
+      }
+      response.end();
+    } finally {
+      streaming.delete(request.socket);
+      await readers.leave(id);
+    }
+  }
+
+  return {
+    /** Cuts every answer streaming now; false when none is (then the fault is armed instead). */
+    dropStreaming() {
+      for (const socket of streaming) socket.destroy();
+      return streaming.size > 0;
+    },
+
+    routes: {
+      /**
+       * @param {import('node:http').IncomingMessage} request
+       * @param {import('node:http').ServerResponse} response
+       */
+      'POST /api/chat': async (request, response) => {
+        const body = await readBody(request);
+        const { session } = authorize(request);
+        if (faults.take('unavailable')) {
+          log.record(request, 503);
+          return sendJson(response, 503, { error: 'overloaded, try again shortly' }, { 'retry-after': '2' });
+        }
+        // The reading ends when the client goes: the response closes.
+        const reading = new AbortController();
+        response.once('close', () => reading.abort());
+        const lastEventId = request.headers['last-event-id'];
+        if (typeof lastEventId === 'string') {
+          // A Last-Event-ID names the answer and the last event the client has: resume right after it.
+          const events = await resume(lastEventId, reading.signal);
+          const id = lastEventId.slice(0, lastEventId.lastIndexOf(':'));
+          if (!tokens.owns(session, id)) {
+            reading.abort();
+            throw new Refusal(403, 'this answer belongs to another session');
+          }
+          log.record(request, 200, `resume answer ${id} after token ${lastEventId.slice(id.length + 1)}`);
+          return streamAnswer(request, response, events, id);
+        }
+        const messages = readConversation(body);
+        const id = tokens.answerId(session);
+        await answers.start(id, answer(id, messages));
+        log.record(request, 200, `new answer ${id}, turn ${messages.filter((m) => m.role === 'user').length}`);
+        return streamAnswer(request, response, await answers.read(id, { signal: reading.signal }), id);
+      },
+
+      /**
+       * @param {import('node:http').IncomingMessage} request
+       * @param {import('node:http').ServerResponse} response
+       */
+      'POST /api/answers/stop': async (request, response) => {
+        const { id } = parseJson(await readBody(request));
+        const { session } = authorize(request);
+        if (typeof id !== 'string' || !/^[\w-]{1,64}$/.test(id)) throw new Refusal(400, 'expected { id }');
+        if (!tokens.owns(session, id)) throw new Refusal(403, 'this answer belongs to another session');
+        // Ends the generation wherever it runs; the producing instance logs how far it got.
+        await answers.stop(id);
+        log.record(request, 200, `stop answer ${id}`);
+        sendJson(response, 200, { id, state: 'stopped' });
+      },
+    },
+  };
+
+  /**
+   * The events after `lastEventId`; a 410 when its answer is gone (expired, or kept in the memory of
+   * a server that restarted), a 400 when it is not an id of ours.
+   * @param {string} lastEventId
+   * @param {AbortSignal} signal
+   */
+  async function resume(lastEventId, signal) {
+    try {
+      return await answers.resume(lastEventId, { signal });
+    } catch (error) {
+      if (error instanceof StreamNotFoundError) {
+        throw new Refusal(410, 'this answer is gone (the server restarted, or it expired): ask again');
+      }
+      if (error instanceof InvalidEventIdError) throw new Refusal(400, error.message);
+      throw error;
+    }
+  }
+}
+
+/**
+ * The conversation of a new answer: `{ messages: [{ role, content }] }` ending with the user's turn
+ * (or `{ prompt }`, a single turn).
+ * @param {string} body
+ * @returns {Turn[]}
+ */
+export function readConversation(body) {
+  const parsed = parseJson(body);
+  const messages = typeof parsed.prompt === 'string' ? [{ role: 'user', content: parsed.prompt }] : parsed.messages;
+  const valid =
+    Array.isArray(messages) &&
+    messages.every((m) => (m?.role === 'user' || m?.role === 'assistant') && typeof m.content === 'string');
+  if (!valid || messages.at(-1)?.role !== 'user') {
+    throw new Refusal(400, 'expected { messages: [{ role, content }] } ending with a user message');
+  }
+  const last = messages.at(-1).content;
+  if (last.trim() === '') throw new Refusal(400, 'empty message');
+  if (last.length > MAX_MESSAGE) throw new Refusal(413, `message too long: ${MAX_MESSAGE} characters at most`);
+  return messages.map(({ role, content }) => ({ role, content }));
+}

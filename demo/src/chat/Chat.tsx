@@ -1,0 +1,101 @@
+import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { Badge } from '../Badge.js';
+import { useJson } from '../hooks.js';
+import { Markdown } from './Markdown.js';
+import { useChat } from './useChat.js';
+
+const MAX_MESSAGE = 4000;
+const FIRST_PROMPT = 'How do Server-Sent Events survive a dropped connection? Show me the wire format.';
+
+export function Chat() {
+  const chat = useChat();
+  const [prompt, setPrompt] = useState(chat.turns.length ? '' : FIRST_PROMPT);
+  const model = useJson<{ model: string }>('/api/model', { model: 'an unknown model' });
+  const box = useRef<HTMLTextAreaElement>(null);
+  const conversation = useRef<HTMLDivElement>(null);
+  // Keep the newest words in view, unless the reader scrolled up to read.
+  const atBottom = useRef(true);
+  useEffect(() => {
+    if (atBottom.current) conversation.current?.scrollTo({ top: conversation.current.scrollHeight });
+  }, [chat.turns, chat.answer]);
+  // A refused prompt comes back to the box, as it was typed.
+  useEffect(() => {
+    if (chat.refusedPrompt !== null) setPrompt(chat.refusedPrompt);
+  }, [chat.refusedPrompt]);
+  // Focus stays in the prompt: after Send, Stop or New chat, and when an answer ends.
+  useEffect(() => {
+    if (!chat.busy) box.current?.focus();
+  }, [chat.busy]);
+
+  function send(event: FormEvent) {
+    event.preventDefault();
+    if (chat.busy || prompt.trim() === '') return;
+    setPrompt('');
+    void chat.send(prompt);
+    box.current?.focus();
+  }
+
+  return (
+    <section className="card chat">
+      <h2>
+        Chat <Badge status={chat.status} failure={chat.failure} />
+      </h2>
+      <p className="hint" data-testid="model">
+        Answered by {model?.model ?? '…'}
+      </p>
+      <div
+        className="conversation"
+        data-testid="conversation"
+        ref={conversation}
+        onScroll={(event) => {
+          const { scrollHeight, scrollTop, clientHeight } = event.currentTarget;
+          atBottom.current = scrollHeight - scrollTop - clientHeight < 40;
+        }}
+      >
+        {chat.turns.map((turn, index) =>
+          turn.role === 'user' ? (
+            <div key={index} className="turn user" data-testid="turn-user">
+              {turn.content}
+            </div>
+          ) : (
+            <div key={index} className="turn assistant">
+              <Markdown text={turn.content} testId="turn-assistant" />
+              {turn.note ? <em className="note">({turn.note})</em> : null}
+            </div>
+          ),
+        )}
+        {chat.answer !== null ? (
+          <div className="turn assistant streaming" aria-live="polite" aria-busy={chat.busy}>
+            <Markdown text={chat.answer} testId="answer" />
+          </div>
+        ) : null}
+      </div>
+      <form onSubmit={send}>
+        <textarea
+          ref={box}
+          aria-label="Prompt"
+          value={prompt}
+          maxLength={MAX_MESSAGE * 2}
+          onChange={(event) => setPrompt(event.target.value)}
+          // Enter sends, Shift+Enter is a new line, Escape stops the answer.
+          onKeyDown={(event) => {
+            if (event.key === 'Enter' && !event.shiftKey) send(event);
+            else if (event.key === 'Escape' && chat.busy) void chat.stop();
+          }}
+        />
+        <span className={`counter${prompt.length > MAX_MESSAGE ? ' over' : ''}`} data-testid="counter">
+          {prompt.length} / {MAX_MESSAGE}
+        </span>
+        <button className="primary" type="submit" disabled={chat.busy || prompt.trim() === ''}>
+          Send
+        </button>
+        <button type="button" onClick={() => (void chat.stop(), box.current?.focus())} disabled={!chat.busy}>
+          Stop
+        </button>
+        <button type="button" onClick={() => (chat.clear(), box.current?.focus())} disabled={chat.busy}>
+          New chat
+        </button>
+      </form>
+    </section>
+  );
+}

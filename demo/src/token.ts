@@ -1,0 +1,55 @@
+// The page's bearer token: kept in sessionStorage, so a reload keeps the session that owns its
+// answers (a reloaded page resumes only its own), and renewed before it expires.
+
+interface HeldToken {
+  value: string;
+  /** When it stops working (ms since epoch). */
+  expiresAt: number;
+}
+
+const STORAGE_KEY = 'fetch-eventsource-demo-token';
+let pending: Promise<string> | null = null;
+
+function held(): HeldToken | null {
+  try {
+    return JSON.parse(sessionStorage.getItem(STORAGE_KEY) ?? 'null') as HeldToken | null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The token we hold, or a renewed one when it expires within 30 s (the same session, while it still
+ * works), or a new one when we hold none. Concurrent callers share one request.
+ */
+export function freshToken(): Promise<string> {
+  const token = held();
+  if (token && token.expiresAt - Date.now() >= 30_000) return Promise.resolve(token.value);
+  pending ??= (async () => {
+    try {
+      const response = await fetch('/api/token', {
+        method: 'POST',
+        headers: token ? { Authorization: `Bearer ${token.value}` } : {},
+      });
+      const issued = (await response.json()) as { token: string; expiresIn: number };
+      sessionStorage.setItem(
+        STORAGE_KEY,
+        JSON.stringify({ value: issued.token, expiresAt: Date.now() + issued.expiresIn * 1000 }),
+      );
+      return issued.token;
+    } finally {
+      pending = null;
+    }
+  })();
+  return pending;
+}
+
+/** Drops the token we hold (the server refused it): the next call to freshToken gets a new one. */
+export function forgetToken(): void {
+  sessionStorage.removeItem(STORAGE_KEY);
+}
+
+/** The headers of an API call with our token. */
+export async function authorized(headers: Record<string, string> = {}): Promise<Record<string, string>> {
+  return { ...headers, Authorization: `Bearer ${await freshToken()}` };
+}
