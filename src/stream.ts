@@ -129,9 +129,9 @@ export async function readEventStream(
       // At the end, flushing yields '' or U+FFFD for a truncated UTF-8 sequence. An event still
       // incomplete then is dropped (the spec's "once the end of the file is reached, any pending
       // data must be discarded"), and its id never counts.
-      if (chunk.done) return feed(decoder.decode());
-      onBytes?.();
-      feed(decoder.decode(chunk.value, { stream: true }));
+      if (!chunk.done) onBytes?.();
+      feed(decoder.decode(chunk.value, { stream: !chunk.done }));
+      if (chunk.done) return;
       if (afterChunk) {
         // Batched delivery (fetchEvents): the consumer takes this chunk's events before the next read.
         await afterChunk();
