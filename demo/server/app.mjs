@@ -7,7 +7,8 @@ import { createServer } from 'node:http';
 import { cannedModel, upstreamFromEnv, upstreamModel } from '../model.mjs';
 import { chatRoutes } from './chat.mjs';
 import { createFaults } from './faults.mjs';
-import { bearer, foreign, openEventStream, parseJson, readBody, Refusal, sendJson } from './http.mjs';
+import { apiRoutes } from './api.mjs';
+import { foreign, Refusal, sendJson } from './http.mjs';
 import { createRequestLog } from './log.mjs';
 import { pageRoutes } from './page.mjs';
 import { countReaders, openStore } from './store.mjs';
@@ -56,24 +57,10 @@ export async function startDemoServer({
   const faults = createFaults();
   const generate = upstream ? upstreamModel(upstream) : cannedModel({ slow: () => faults.state.slow, pace });
 
-  /**
-   * The claims of the request's bearer token, or a 401 saying why there are none.
-   * @param {import('node:http').IncomingMessage} request
-   */
-  function authorize(request) {
-    const token = bearer(request);
-    /** @type {{ claims: import('./tokens.mjs').TokenClaims | undefined, refusal: string | undefined }} */
-    const { claims, refusal } = token ? tokens.check(token) : { claims: undefined, refusal: 'missing bearer token' };
-    // The reason as a header too: the page's `onerror` is synchronous and cannot read the body.
-    if (refusal || !claims) throw new Refusal(401, refusal ?? 'invalid token', { 'x-token-refusal': refusal ?? '' });
-    return claims;
-  }
-
   const chat = chatRoutes({
     answers,
     readers: countReaders(redis?.client),
     tokens,
-    authorize,
     log,
     faults,
     generate,
@@ -86,59 +73,7 @@ export async function startDemoServer({
     ...(await pageRoutes()),
     ...chat.routes,
 
-    // A token for a new session, or, with a token that still works, a renewed one for the same session
-    // (the session owns its answers, so renewing keeps them).
-    'POST /api/token': (request, response) => {
-      const held = bearer(request);
-      const { claims, refusal } = held ? tokens.check(held) : { claims: undefined, refusal: 'none' };
-      const session = refusal ? undefined : claims?.session;
-      const token = tokens.issue(Date.now() + tokenLifetime, session);
-      log.record(request, 200, session ? 'token renewed' : 'new session');
-      sendJson(response, 200, { token, expiresIn: tokenLifetime / 1000, renewed: Boolean(session) });
-    },
-
-    'POST /api/faults': async (request, response) => {
-      const { fault } = parseJson(await readBody(request));
-      authorize(request);
-      // Drop cuts the answers streaming now, or, if none is, the next one after a few tokens.
-      if (fault === 'drop') {
-        if (!chat.dropStreaming()) faults.set('drop');
-      } else if (fault === 'unavailable' || fault === 'slow') faults.set(fault);
-      else if (fault === 'expire') tokens.expireAll();
-      else throw new Refusal(400, `unknown fault "${String(fault)}"`);
-      log.record(request, 200, `fault ${String(fault)}`);
-      sendJson(response, 200, { ...faults.state });
-    },
-
-    // Which model answers: the canned one, or the upstream's model and host (never its path or query).
-    'GET /api/model': (_request, response) =>
-      sendJson(response, 200, {
-        model: upstream ? `${upstream.model} at ${new URL(upstream.baseUrl).host}` : 'the built-in canned model',
-      }),
-
-    // A public GET stream for the ticker: it pauses while the page is hidden.
-    'GET /api/feed': (request, response) => {
-      log.record(request, 200);
-      openEventStream(response);
-      response.write('retry: 2000\n\n');
-      let tick = Number(request.headers['last-event-id'] ?? 0) || 0;
-      const timer = setInterval(() => {
-        tick += 1;
-        response.write(`id: ${tick}\ndata: ${JSON.stringify({ n: tick, time: new Date().toISOString() })}\n\n`);
-      }, 1000);
-      request.on('close', () => clearInterval(timer));
-    },
-
-    // The request log, then each new line, and the faults' state (`event: faults`) as it changes.
-    'GET /api/requests/stream': (request, response) => {
-      authorize(request);
-      openEventStream(response);
-      const unwatchLog = log.watch((entry) => response.write(`data: ${JSON.stringify(entry)}\n\n`));
-      const unwatchFaults = faults.watch((state) =>
-        response.write(`event: faults\ndata: ${JSON.stringify(state)}\n\n`),
-      );
-      request.on('close', () => (unwatchLog(), unwatchFaults()));
-    },
+    ...apiRoutes({ tokens, faults, log, dropStreaming: chat.dropStreaming, upstream, tokenLifetime }),
   };
 
   const server = createServer((request, response) => {

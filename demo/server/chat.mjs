@@ -5,6 +5,7 @@
 // Last-Event-ID alone says which answer to resume and where: after a dropped connection (the
 // library re-sends the POST) or a page reload (the page passes the id it kept as `lastEventId`).
 import { eventStreamResponse, InvalidEventIdError, StreamNotFoundError } from '../../dist/server.js';
+import { answerProducer } from './answer.mjs';
 import { parseJson, readBody, Refusal, sendJson } from './http.mjs';
 
 /** The longest message the demo takes, in characters. */
@@ -17,73 +18,15 @@ export const MAX_MESSAGE = 4000;
  * @param {import('../../dist/server.js').ResumableStreamStore} deps.answers
  * @param {ReturnType<typeof import('./store.mjs').countReaders>} deps.readers
  * @param {ReturnType<typeof import('./tokens.mjs').signedTokens>} deps.tokens
- * @param {(request: import('node:http').IncomingMessage) => import('./tokens.mjs').TokenClaims} deps.authorize
  * @param {Awaited<ReturnType<typeof import('./log.mjs').createRequestLog>>} deps.log
  * @param {ReturnType<typeof import('./faults.mjs').createFaults>} deps.faults
  * @param {(messages: Turn[], signal: AbortSignal) => AsyncIterable<string>} deps.generate
  * @param {number} deps.grace Milliseconds an answer goes on generating with nobody reading it.
  * @param {string} deps.instance
  */
-export function chatRoutes({ answers, readers, tokens, authorize, log, faults, generate, grace, instance }) {
+export function chatRoutes({ answers, readers, tokens, log, faults, generate, grace, instance }) {
   /** Sockets of the answers being streamed now: the "drop" fault cuts them. */
   const streaming = new Set();
-
-  /**
-   * The answer `id` to `messages`, as the store runs it once: its id first, then each token, then
-   * `[DONE]`; a failure of the model is an `error` event, then `[DONE]`. A stop (from any instance)
-   * aborts `signal`, which ends the model's request too.
-   * @param {string} id
-   * @param {Turn[]} messages
-   */
-  function answer(id, messages) {
-    /** @param {AbortSignal} signal */
-    return async function* (signal) {
-      // The answer's id comes first, with an id of its own, so even a drop before the first token
-      // resumes this answer rather than starting another.
-      yield { event: 'answer', data: JSON.stringify({ id }), retry: 1000 };
-      const abandonment = watchAbandonment(id);
-      let count = 0;
-      let failure;
-      try {
-        for await (const token of generate(messages, signal)) {
-          count += 1;
-          yield { data: JSON.stringify({ token }) };
-        }
-      } catch (error) {
-        failure = error;
-      } finally {
-        abandonment.stop();
-      }
-      if (signal.aborted) {
-        return log.note(`answer ${id} ${abandonment.abandoned ? 'abandoned' : 'stopped'} after ${count} tokens`);
-      }
-      if (failure) {
-        log.note(`answer ${id} failed after ${count} tokens`);
-        const message = failure instanceof Error ? failure.message : String(failure);
-        yield { event: 'error', data: JSON.stringify({ message }) };
-      } else log.note(`answer ${id} done after ${count} tokens`);
-      yield { data: '[DONE]' };
-    };
-  }
-
-  /**
-   * Stops answer `id` once nobody has been reading it for `grace` ms: no paid tokens for nobody.
-   * @param {string} id
-   */
-  function watchAbandonment(id) {
-    const watch = { abandoned: false, stop: () => clearInterval(timer) };
-    /** @type {number | undefined} */
-    let emptySince;
-    const check = async () => {
-      if ((await readers.count(id)) > 0) return void (emptySince = undefined);
-      emptySince ??= Date.now();
-      if (Date.now() - emptySince < grace || watch.abandoned) return;
-      watch.abandoned = true;
-      await answers.stop(id);
-    };
-    const timer = setInterval(() => void check(), Math.min(1000, grace / 3));
-    return watch;
-  }
 
   /**
    * Streams an answer's events; an armed "drop" fault cuts the connection after 12 of them.
@@ -132,7 +75,7 @@ export function chatRoutes({ answers, readers, tokens, authorize, log, faults, g
        */
       'POST /api/chat': async (request, response) => {
         const body = await readBody(request);
-        const { session } = authorize(request);
+        const { session } = tokens.authorize(request);
         if (faults.take('unavailable')) {
           log.record(request, 503);
           return sendJson(response, 503, { error: 'overloaded, try again shortly' }, { 'retry-after': '2' });
@@ -154,7 +97,7 @@ export function chatRoutes({ answers, readers, tokens, authorize, log, faults, g
         }
         const messages = readConversation(body);
         const id = tokens.answerId(session);
-        await answers.start(id, answer(id, messages));
+        await answers.start(id, answerProducer({ id, messages, generate, answers, readers, log, grace }));
         log.record(request, 200, `new answer ${id}, turn ${messages.filter((m) => m.role === 'user').length}`);
         return streamAnswer(request, response, await answers.read(id, { signal: reading.signal }), id);
       },
@@ -165,7 +108,7 @@ export function chatRoutes({ answers, readers, tokens, authorize, log, faults, g
        */
       'POST /api/answers/stop': async (request, response) => {
         const { id } = parseJson(await readBody(request));
-        const { session } = authorize(request);
+        const { session } = tokens.authorize(request);
         if (typeof id !== 'string' || !/^[\w-]{1,64}$/.test(id)) throw new Refusal(400, 'expected { id }');
         if (!tokens.owns(session, id)) throw new Refusal(403, 'this answer belongs to another session');
         // Ends the generation wherever it runs; the producing instance logs how far it got.

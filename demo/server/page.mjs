@@ -10,7 +10,7 @@ import { send } from './http.mjs';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 /** The file whose marked region the code panel shows: the calls into the library that run the chat. */
-const CODE_FILE = 'demo/src/chat/useChat.ts';
+const CODE_FILE = 'demo/src/chat/useAnswerStream.ts';
 
 export async function pageRoutes() {
   const [js, html, code] = await Promise.all([bundle(), readFile(`${root}demo/index.html`, 'utf8'), codeRegion()]);

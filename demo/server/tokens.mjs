@@ -2,6 +2,7 @@
 // Bearer tokens for the demo's APIs: signed, so any instance with the same secret checks them and none
 // keeps a list; and each carries a session id, so an answer belongs to the session that asked for it.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { bearer, Refusal } from './http.mjs';
 
 /**
  * @typedef {object} TokenClaims
@@ -47,6 +48,19 @@ export function signedTokens(secret) {
       const claims = { session, expiry: Number(expiry) };
       const expired = Number(issued) < validFrom || claims.expiry < Date.now();
       return { claims, refusal: expired ? 'token expired' : undefined };
+    },
+
+    /**
+     * The claims of the request's bearer token, or a 401 saying why there are none.
+     * @param {import('node:http').IncomingMessage} request
+     * @returns {TokenClaims}
+     */
+    authorize(request) {
+      const token = bearer(request);
+      const { claims, refusal } = token ? this.check(token) : { claims: undefined, refusal: 'missing bearer token' };
+      // The reason as a header too: the page's `onerror` is synchronous and cannot read the body.
+      if (refusal || !claims) throw new Refusal(401, refusal ?? 'invalid token', { 'x-token-refusal': refusal ?? '' });
+      return claims;
     },
 
     /** Makes every token issued so far stop working. */

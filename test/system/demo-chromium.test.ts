@@ -375,7 +375,7 @@ test('the code panel shows the lines of the page that call the library, as they 
   const code = await page.getByTestId('code').textContent();
   expect(code).toContain('useEventStream(');
   expect(code).toContain("chat.start('/api/chat', {");
-  const source = await readFile('demo/src/chat/useChat.ts', 'utf8');
+  const source = await readFile('demo/src/chat/useAnswerStream.ts', 'utf8');
   for (const line of (code ?? '').split('\n').filter((l) => l.trim())) expect(source).toContain(line);
 });
 

@@ -1,0 +1,87 @@
+// The calls into the library that stream the chat's answers, and what the library decided, for the
+// timeline. The page's code panel shows this file's marked region, as it is.
+import { isHttpError, type RetryInfo } from 'fetch-eventsource';
+import { useEventStream } from 'fetch-eventsource/react';
+import { useRef, type RefObject } from 'react';
+import { addToTimeline } from '../decisions.js';
+import { forgetToken, freshToken } from '../token.js';
+import type { Pending, Turn } from './saved.js';
+
+const log = (kind: Parameters<typeof addToTimeline>[1], text: string) => addToTimeline('chat', kind, text);
+
+/** Why the library waits `info.delay` ms before the next request, as far as the page can tell. */
+function whyThisDelay(info: RetryInfo, serverRetry: number | undefined): string {
+  if (isHttpError(info.error) && info.error.retryAfter !== undefined) {
+    return `the server's Retry-After (${info.error.retryAfter / 1000} s)`;
+  }
+  if (info.failures <= 1 && serverRetry !== undefined) return `the server's retry: ${serverRetry} ms, after progress`;
+  if (info.delay <= 100) return 'the floor (minInterval): requests stay 100 ms apart';
+  return `exponential backoff, failure ${info.failures} in a row, with jitter`;
+}
+
+/**
+ * Streams answers into `pending.current` (`onUpdate` after each event): `stream(messages,
+ * lastEventId)` starts one, or resumes one after `lastEventId`.
+ */
+export function useAnswerStream(pending: RefObject<Pending | null>, onUpdate: (current: Pending) => void) {
+  // The server's latest `retry:`, to say why a wait is what it is.
+  const serverRetry = useRef<number | undefined>(undefined);
+
+  // #region library
+  const chat = useEventStream((message) => {
+    const current = pending.current;
+    if (!current) return;
+    if (message.retry !== undefined) log('event', `the server set retry: ${(serverRetry.current = message.retry)} ms`);
+    if (message.event === 'answer') {
+      current.answerId = (JSON.parse(message.data) as { id: string }).id;
+      log('event', `answer ${current.answerId}`);
+    } else if (message.event === 'error') {
+      // The model failed: a throw from the handler ends the stream as failed, never retried.
+      current.error = (JSON.parse(message.data) as { message: string }).message;
+      throw new Error(current.error);
+    } else if (message.data !== '[DONE]') {
+      current.text += (JSON.parse(message.data) as { token: string }).token;
+    }
+    if (message.id) current.lastEventId = message.id;
+    onUpdate(current);
+  });
+
+  async function stream(messages: Turn[], lastEventId: string) {
+    if (!lastEventId) serverRetry.current = undefined;
+    let renewedOnce = false;
+    await chat.start('/api/chat', {
+      method: 'POST',
+      // Called before every attempt: each one sends the token we hold then (renewed when it runs
+      // out), and the Last-Event-ID the library will send is known here.
+      headers: async ({ attempt, lastEventId: resumeFrom }) => {
+        log(
+          'attempt',
+          `request ${attempt}: POST /api/chat, ${resumeFrom ? `Last-Event-ID ${resumeFrom}` : 'a new answer'}`,
+        );
+        return { Authorization: `Bearer ${await freshToken()}`, 'Content-Type': 'application/json' };
+      },
+      body: JSON.stringify({ messages: messages.map(({ role, content }) => ({ role, content })) }),
+      // After a reload: the server resumes this answer right after the last token we have.
+      lastEventId,
+      onopen: (response) => log('open', `${response.status}, served by ${response.headers.get('x-demo-instance')}`),
+      onerror: (error) => {
+        log('retry', `${(error as Error).name}: ${(error as Error).message}`);
+        if (isHttpError(error) && error.status === 401) {
+          forgetToken();
+          // A token this server never signed (it restarted with a new secret): one retry, on purpose,
+          // with a new token. An expired one stays fatal: a 401 is never retried in a loop.
+          if (!renewedOnce && error.response.headers.get('x-token-refusal') === 'invalid token') {
+            renewedOnce = true;
+            return 0;
+          }
+        }
+        return undefined;
+      },
+      onretry: (info) =>
+        log('retry', `next request in ${Math.round(info.delay)} ms: ${whyThisDelay(info, serverRetry.current)}`),
+    });
+  }
+  // #endregion
+
+  return { chat, stream };
+}
