@@ -402,3 +402,49 @@ test('after a server restart mid-answer: one renewed token, then the clear 410 o
     await restarted?.close();
   }
 });
+
+test('a tab closed mid-answer: the server stops generating within the grace period', async () => {
+  const short = await startDemoServer({ port: 0, log: () => {}, pace: 30, grace: 400 });
+  try {
+    const tab = await browser.newPage();
+    await tab.goto(short.url);
+    await tab.getByRole('button', { name: 'Send' }).click();
+    await tab.waitForFunction(
+      () => (document.querySelector('[data-testid=answer]')?.getAttribute('data-text') ?? '').split(/\s+/).length >= 5,
+    );
+    await tab.close();
+    const abandoned = () => short.requests.find((r) => /^answer [\w-]+ abandoned after \d+ tokens$/.test(r.note));
+    await expect.poll(abandoned, { timeout: 5000 }).toBeTruthy();
+    // Well before the canned answer's end: 400 ms of grace at 30 ms a word.
+    expect(Number(/after (\d+) tokens/.exec(abandoned()!.note)![1])).toBeLessThan(
+      tokenize(answerFor(firstTurn)).length,
+    );
+  } finally {
+    await short.close();
+  }
+});
+
+test("an upstream's 401 ends the answer as failed, with the upstream's message and never its URL", async () => {
+  const upstream = await listen((request, response) => {
+    request.resume();
+    response.writeHead(401, { 'content-type': 'application/json' }).end('{"error":{"message":"Incorrect API key"}}');
+  });
+  const proxied = await startDemoServer({
+    port: 0,
+    log: () => {},
+    upstream: { baseUrl: `${upstream.url}/v1?key=secret-in-url`, model: 'tiny' },
+  });
+  try {
+    await page.goto(proxied.url);
+    await send();
+    await expect.poll(() => badge().textContent(), { timeout: 10_000 }).toBe('failed: upstream 401: Incorrect API key');
+    // (The page names the upstream's model and host, as it should; never its path or query.)
+    const shown = await page.locator('body').innerText();
+    expect(shown).toContain(`tiny at ${new URL(upstream.url).host}`);
+    expect(shown).not.toContain('/v1');
+    expect(shown).not.toContain('secret-in-url');
+  } finally {
+    await proxied.close();
+    await upstream.close();
+  }
+});
