@@ -6,9 +6,12 @@ import { defineConfig } from 'vitest/config';
 // - system: test/system/, once per `npm test` (the tarball, the soak, two processes on Redis, Chromium);
 // - types: test/*.test-d.ts, checked by tsc in vitest's typecheck mode, never run.
 export default defineConfig({
-  // `fetch-eventsource/react` imports the library by its package name: in tests, the sources.
+  // `fetch-eventsource/react` and the demo import the library by its package name: in tests, the sources.
   resolve: {
-    alias: [{ find: /^fetch-eventsource$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) }],
+    alias: [
+      { find: /^fetch-eventsource$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
+      { find: /^fetch-eventsource\/server$/, replacement: fileURLToPath(new URL('./src/server.ts', import.meta.url)) },
+    ],
   },
   test: {
     environment: 'node',

@@ -12,7 +12,7 @@
  * @param {string} init.id
  * @param {Turn[]} init.messages
  * @param {(messages: Turn[], signal: AbortSignal) => AsyncIterable<string>} init.generate
- * @param {import('../../dist/server.js').ResumableStreamStore} init.answers
+ * @param {import('fetch-eventsource/server').ResumableStreamStore} init.answers
  * @param {ReturnType<typeof import('./store.mjs').countReaders>} init.readers
  * @param {Awaited<ReturnType<typeof import('./log.mjs').createRequestLog>>} init.log
  * @param {number} init.grace Milliseconds an answer goes on generating with nobody reading it.
@@ -52,7 +52,7 @@ export function answerProducer({ id, messages, generate, answers, readers, log, 
  * Stops answer `id` once nobody has been reading it for `grace` ms, on any instance: no paid tokens
  * for nobody.
  * @param {string} id
- * @param {{ answers: import('../../dist/server.js').ResumableStreamStore, readers: ReturnType<typeof import('./store.mjs').countReaders>, grace: number }} deps
+ * @param {{ answers: import('fetch-eventsource/server').ResumableStreamStore, readers: ReturnType<typeof import('./store.mjs').countReaders>, grace: number }} deps
  */
 function watchAbandonment(id, { answers, readers, grace }) {
   const watch = { abandoned: false, stop: () => clearInterval(timer) };

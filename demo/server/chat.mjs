@@ -4,7 +4,7 @@
 // owns it, into fetch-eventsource/server's store; event ids are `<answer id>:<position>`, so a
 // Last-Event-ID alone says which answer to resume and where: after a dropped connection (the
 // library re-sends the POST) or a page reload (the page passes the id it kept as `lastEventId`).
-import { eventStreamResponse, InvalidEventIdError, StreamNotFoundError } from '../../dist/server.js';
+import { eventStreamResponse, InvalidEventIdError, StreamNotFoundError } from 'fetch-eventsource/server';
 import { answerProducer } from './answer.mjs';
 import { parseJson, readBody, Refusal, sendJson } from './http.mjs';
 
@@ -15,7 +15,7 @@ export const MAX_MESSAGE = 4000;
 
 /**
  * @param {object} deps
- * @param {import('../../dist/server.js').ResumableStreamStore} deps.answers
+ * @param {import('fetch-eventsource/server').ResumableStreamStore} deps.answers
  * @param {ReturnType<typeof import('./store.mjs').countReaders>} deps.readers
  * @param {ReturnType<typeof import('./tokens.mjs').signedTokens>} deps.tokens
  * @param {Awaited<ReturnType<typeof import('./log.mjs').createRequestLog>>} deps.log
@@ -32,7 +32,7 @@ export function chatRoutes({ answers, readers, tokens, log, faults, generate, gr
    * Streams an answer's events; an armed "drop" fault cuts the connection after 12 of them.
    * @param {import('node:http').IncomingMessage} request
    * @param {import('node:http').ServerResponse} response
-   * @param {AsyncIterable<import('../../dist/server.js').ServerEvent>} events
+   * @param {AsyncIterable<import('fetch-eventsource/server').ServerEvent>} events
    * @param {string} id
    */
   async function streamAnswer(request, response, events, id) {

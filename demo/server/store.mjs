@@ -1,7 +1,7 @@
 // @ts-check
 // Where the answers live, and who is reading them: in memory on one instance, or in Redis (REDIS_URL),
 // shared by every instance (`npm run demo:cluster`).
-import { memoryStore, redisStore } from '../../dist/server.js';
+import { memoryStore, redisStore } from 'fetch-eventsource/server';
 
 /**
  * The answers' store: in Redis when `redisUrl` is set, else in memory.
