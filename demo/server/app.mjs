@@ -105,6 +105,11 @@ export async function startDemoServer({
     /** What the server saw of every API request, newest last. */
     requests: log.entries,
     faults: faults.state,
+    /** How many client connections are open now (none is kept for an answer nobody reads). */
+    connections: () =>
+      /** @type {Promise<number>} */ (
+        new Promise((resolve) => server.getConnections((_error, count) => resolve(count)))
+      ),
     close: async () => {
       await new Promise((resolve) => {
         server.closeAllConnections();

@@ -22,7 +22,7 @@ let page: Page;
 beforeAll(async () => {
   if (skipReason) return;
   // A quicker canned model than a person would want: the tests wait for whole answers.
-  demo = await startDemoServer({ port: 0, log: () => {}, pace: 15 });
+  demo = await startDemoServer({ port: 0, log: () => {}, pace: 8 });
   browser = await launchChromium();
 });
 afterAll(async () => {
@@ -403,7 +403,7 @@ test('after a server restart mid-answer: one renewed token, then the clear 410 o
   }
 });
 
-test('a tab closed mid-answer: the server stops generating within the grace period', async () => {
+test('a tab closed mid-answer: the server stops generating within the grace period and keeps no socket', async () => {
   const short = await startDemoServer({ port: 0, log: () => {}, pace: 30, grace: 400 });
   try {
     const tab = await browser.newPage();
@@ -415,6 +415,8 @@ test('a tab closed mid-answer: the server stops generating within the grace peri
     await tab.close();
     const abandoned = () => short.requests.find((r) => /^answer [\w-]+ abandoned after \d+ tokens$/.test(r.note));
     await expect.poll(abandoned, { timeout: 5000 }).toBeTruthy();
+    // The tab's sockets are gone from the server: nothing kept for an answer nobody reads.
+    expect(await short.connections()).toBe(0);
     // Well before the canned answer's end: 400 ms of grace at 30 ms a word.
     expect(Number(/after (\d+) tokens/.exec(abandoned()!.note)![1])).toBeLessThan(
       tokenize(answerFor(firstTurn)).length,
