@@ -1,5 +1,5 @@
 import type { FaultState } from './server-log.js';
-import { authorized } from './token.js';
+import { postWithToken } from './token.js';
 
 const buttons = [
   { name: 'drop', label: 'Drop the connection', armed: (f: FaultState) => f.drop, state: 'armed' },
@@ -15,8 +15,7 @@ const buttons = [
 
 /** The "Break it" buttons; each shows its state as the server reports it (armed, on). */
 export function Faults({ faults }: { faults: FaultState }) {
-  const trigger = async (fault: string) =>
-    void (await fetch('/api/faults', { method: 'POST', headers: await authorized(), body: JSON.stringify({ fault }) }));
+  const trigger = async (fault: string) => void (await postWithToken('/api/faults', { fault }));
   return (
     <section className="card">
       <h2>Break it</h2>

@@ -49,6 +49,23 @@ export function forgetToken(): void {
   sessionStorage.removeItem(STORAGE_KEY);
 }
 
+/**
+ * A POST of `body` to `url` with our token; if the server refuses the token (401: expired, or a server
+ * that restarted), once more with a new one.
+ */
+export async function postWithToken(url: string, body: unknown): Promise<Response> {
+  const post = async () =>
+    fetch(url, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${await freshToken()}` },
+      body: JSON.stringify(body),
+    });
+  const response = await post();
+  if (response.status !== 401) return response;
+  forgetToken();
+  return post();
+}
+
 /** The headers of an API call with our token. */
 export async function authorized(headers: Record<string, string> = {}): Promise<Record<string, string>> {
   return { ...headers, Authorization: `Bearer ${await freshToken()}` };

@@ -164,6 +164,18 @@ test('an expired token fails clearly with exactly one 401, and no retry loop', a
       .slice(before)
       .map((r) => r.status),
   ).toEqual([401]);
+  // The other buttons still work with a token expired under them: a refused token is replaced once.
+  const faultRequests = () => demo.requests.filter((r) => r.path === '/api/faults').length;
+  const expires = faultRequests();
+  await page.getByRole('button', { name: 'Expire the token' }).click();
+  await expect.poll(faultRequests).toBe(expires + 1);
+  const slow = page.getByRole('button', { name: 'Slow mode' });
+  await slow.click();
+  await expect.poll(() => slow.getAttribute('aria-pressed')).toBe('true');
+  await slow.click();
+  await expect.poll(() => slow.getAttribute('aria-pressed')).toBe('false');
+  const statuses = demo.requests.filter((r) => r.path === '/api/faults').map((r) => r.status);
+  expect(statuses.slice(expires)).toEqual([200, 401, 200, 200]);
 });
 
 test('Stop aborts the answer, the server stops generating, and no further request is made', async () => {

@@ -3,7 +3,7 @@
 // useAnswerStream.ts.
 import { useEffect, useRef, useState } from 'react';
 import { addToTimeline } from '../decisions.js';
-import { freshToken } from '../token.js';
+import { freshToken, postWithToken } from '../token.js';
 import { useFailureText } from './failure.js';
 import { forgetChat, loadChat, saveChat, settle, type Pending, type Turn } from './saved.js';
 import { useAnswerStream } from './useAnswerStream.js';
@@ -79,13 +79,9 @@ export function useChat() {
     const answerId = pending.current?.answerId;
     chat.stop();
     // Aborting closes the connection; this tells the server to stop generating at once.
-    if (answerId) {
-      await fetch('/api/answers/stop', {
-        method: 'POST',
-        headers: { Authorization: `Bearer ${await freshToken()}` },
-        body: JSON.stringify({ id: answerId }),
-      });
-    }
+    // (After "Expire the token", a new token is a new session, which may not stop the old one's
+    // answer: the server then stops it once nobody reads it.)
+    if (answerId) await postWithToken('/api/answers/stop', { id: answerId });
   }
 
   function clear() {
