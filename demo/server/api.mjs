@@ -23,7 +23,7 @@ export function apiRoutes({ tokens, faults, log, dropStreaming, upstream, tokenL
       const session = refusal ? undefined : claims?.session;
       const token = tokens.issue(Date.now() + tokenLifetime, session);
       log.record(request, 200, session ? 'token renewed' : 'new session');
-      sendJson(response, 200, { token, expiresIn: tokenLifetime / 1000, renewed: Boolean(session) });
+      sendJson(response, 200, { token, expiresIn: tokenLifetime / 1000 });
     },
 
     'POST /api/faults': async (request, response) => {

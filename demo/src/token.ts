@@ -54,12 +54,7 @@ export function forgetToken(): void {
  * that restarted), once more with a new one.
  */
 export async function postWithToken(url: string, body: unknown): Promise<Response> {
-  const post = async () =>
-    fetch(url, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${await freshToken()}` },
-      body: JSON.stringify(body),
-    });
+  const post = async () => fetch(url, { method: 'POST', headers: await authorized(), body: JSON.stringify(body) });
   const response = await post();
   if (response.status !== 401) return response;
   forgetToken();

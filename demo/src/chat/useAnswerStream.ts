@@ -4,7 +4,7 @@ import { isHttpError, type RetryInfo } from 'fetch-eventsource';
 import { useEventStream } from 'fetch-eventsource/react';
 import { useRef, type RefObject } from 'react';
 import { addToTimeline } from '../decisions.js';
-import { forgetToken, freshToken } from '../token.js';
+import { authorized, forgetToken } from '../token.js';
 import type { Pending, Turn } from './saved.js';
 
 const log = (kind: Parameters<typeof addToTimeline>[1], text: string) => addToTimeline('chat', kind, text);
@@ -58,7 +58,7 @@ export function useAnswerStream(pending: RefObject<Pending | null>, onUpdate: (c
           'attempt',
           `request ${attempt}: POST /api/chat, ${resumeFrom ? `Last-Event-ID ${resumeFrom}` : 'a new answer'}`,
         );
-        return { Authorization: `Bearer ${await freshToken()}`, 'Content-Type': 'application/json' };
+        return authorized({ 'Content-Type': 'application/json' });
       },
       body: JSON.stringify({ messages: messages.map(({ role, content }) => ({ role, content })) }),
       // After a reload: the server resumes this answer right after the last token we have.
