@@ -1,22 +1,31 @@
 import { EventTooLargeError, IdleTimeoutError, NetworkError, type FetchEventSourceError } from './errors.js';
 import type { NormalizedOptions } from './options.js';
-import { buildAttempt } from './request.js';
+import { buildAttempt, type AttemptPlan } from './request.js';
 import { classifyResponse, discardBody } from './response.js';
-import { readEventStream, type StreamInit } from './stream.js';
+import { readEventStream } from './stream.js';
+import type { AttemptContext } from './types.js';
 import type { PageWatch } from './visibility.js';
 import { unlessAborted } from './wait.js';
 
 /** What one attempt is given by the loop. */
-export interface AttemptInit extends StreamInit {
+export interface AttemptInit {
   options: NormalizedOptions;
+  /** This attempt's request (`request(context)` applied). */
+  plan: AttemptPlan;
+  /** What the request's `headers` function is told; `lastEventId` is sent as `Last-Event-ID`. */
+  context: AttemptContext;
   page: PageWatch;
-  /** The call's requests so far, counting this one: 1 for the first. */
-  attempt: number;
+  /** Whether this attempt is cut short when the page is hidden (its method's default, or `openWhenHidden`). */
+  pauses: boolean;
+  /** Aborts when the whole call ends. */
+  signal: AbortSignal;
+  /** Takes what `onmessage` returned (see `watchHandlers`). */
+  onReturned: (value: unknown) => void;
 }
 
 /**
  * How one attempt ended: the server ended the stream cleanly (`closed`), a 204 (`stop`), the
- * caller's signal (`aborted`), the page was hidden (`paused`), or the failure to decide on.
+ * call's signal (`aborted`), the page was hidden (`paused`), or the failure to decide on.
  */
 export type Outcome = 'closed' | 'stop' | 'aborted' | 'paused' | FetchEventSourceError;
 
@@ -29,6 +38,8 @@ export interface AttemptResult {
   delivered: number;
   /** The last event ID string after it: what the next request sends as `Last-Event-ID`. */
   lastEventId: string;
+  /** The latest `retry:` the stream sent (ms), if it sent one. */
+  serverRetry?: number | undefined;
 }
 
 /**
@@ -37,22 +48,30 @@ export interface AttemptResult {
  * Rejects only with what a handler threw (a bug must not re-POST a paid request).
  */
 export async function connect(init: AttemptInit): Promise<AttemptResult> {
-  const { options, page, attempt } = init;
-  // `stopped` aborts with the whole call.
-  const { label, idleTimeout, signal: stopped } = options;
-  const result: AttemptResult = { outcome: 'closed', delivered: 0, lastEventId: init.lastEventId };
-  // An attempt is aborted with its outcome as the reason: the caller's abort, a hidden page, an idle timeout.
+  const { options, plan, context, page, signal: callSignal } = init;
+  const { label } = plan;
+  const { idleTimeout } = options;
+  const result: AttemptResult = { outcome: 'closed', delivered: 0, lastEventId: context.lastEventId };
+  // Why the attempt was cut short, if it was (the call ended, the page was hidden, the stream went
+  // idle): the first reason wins, and is the attempt's outcome whatever the cut made it throw.
+  let interruption: Outcome | undefined;
   const controller = new AbortController();
   const { signal } = controller;
-  const abortAttempt = () => controller.abort('aborted' satisfies Outcome);
-  stopped.addEventListener('abort', abortAttempt);
-  const unwatchPage = page.onChange(() => page.hidden && controller.abort('paused' satisfies Outcome));
-  const idle = watchIdle(idleTimeout, () => controller.abort(new IdleTimeoutError(idleTimeout, label)));
+  const interrupt = (reason: Outcome) => {
+    interruption ??= reason;
+    controller.abort();
+  };
+  const onCallEnd = () => interrupt('aborted');
+  callSignal.addEventListener('abort', onCallEnd);
+  const unwatchPage = page.onChange(() => {
+    if (init.pauses && page.hidden) interrupt('paused');
+  }, init.pauses);
+  const idle = watchIdle(idleTimeout, () => interrupt(new IdleTimeoutError(idleTimeout, label)));
   let opened: Response | undefined;
   try {
-    const context = { attempt, lastEventId: init.lastEventId };
     const headers = typeof options.headers === 'function' ? options.headers(context) : options.headers;
-    const [input, request] = buildAttempt(options, await unlessAborted(headers, signal), context, signal);
+    const attemptContext = { ...context, idempotencyKey: options.idempotencyKey };
+    const [input, request] = buildAttempt(plan, await unlessAborted(headers, signal), attemptContext, signal);
     // Called as a plain function, never as a method of `options` (a browser's fetch would throw).
     // A fetch that throws instead of returning a promise (none on this platform, or a broken custom
     // one) is a programming error: the call rejects with what it threw. A failed request rejects.
@@ -79,25 +98,34 @@ export async function connect(init: AttemptInit): Promise<AttemptResult> {
     result.openedAt = Date.now();
     await unlessAborted(options.onopen?.(response), signal);
     if (response.body) {
-      await readEventStream(response.body, init, signal, idle?.touch, (lastEventId, delivered) => {
+      const stream = {
+        options,
+        label,
+        lastEventId: context.lastEventId,
+        onRetry: (ms: number) => {
+          result.serverRetry = ms;
+        },
+        onReturned: init.onReturned,
+      };
+      await readEventStream(response.body, stream, signal, idle?.touch, (lastEventId, delivered) => {
         result.lastEventId = lastEventId;
         result.delivered = delivered;
       });
     }
   } catch (error) {
     // A dropped connection and an oversized event are failures to decide on (through onerror);
-    // a handler's exception rejects as it is, unless the attempt was aborted (then it says why).
-    if (!signal.aborted && !(error instanceof NetworkError || error instanceof EventTooLargeError)) throw error;
+    // a handler's exception rejects as it is, unless the attempt was cut short (then that says why).
+    if (!interruption && !(error instanceof NetworkError || error instanceof EventTooLargeError)) throw error;
     result.outcome = error as FetchEventSourceError;
   } finally {
     // Frees a body nobody will read (an abort or a throw in `onopen`); a no-op once it was read.
     if (opened) discardBody(opened);
     idle?.stop();
     unwatchPage();
-    stopped.removeEventListener('abort', abortAttempt);
+    callSignal.removeEventListener('abort', onCallEnd);
   }
-  // An abort outranks whatever the attempt ended with: the reason says which (see `Outcome`).
-  if (signal.aborted) result.outcome = signal.reason as Outcome;
+  // A cut outranks whatever the attempt ended with.
+  if (interruption) result.outcome = interruption;
   return result;
 }
 

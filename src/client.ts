@@ -1,10 +1,11 @@
 import { connect } from './attempt.js';
+import { ContentTypeError, HttpError } from './errors.js';
+import { watchHandlers } from './handlers.js';
+import { defaults, normalizeOptions, type NormalizedOptions } from './options.js';
+import { decide, failureOf, initialState, type Ending } from './policy.js';
+import { planAttempt, type AttemptPlan } from './request.js';
 import { discardBody } from './response.js';
-import { ContentTypeError, HttpError, IdleTimeoutError, NetworkError, NotResumableError } from './errors.js';
-import { normalizeOptions, type NormalizedOptions } from './options.js';
-import { safeMethods } from './request.js';
-import { retryDelay, throwIfFinal } from './retry.js';
-import type { FetchEventSourceInit } from './types.js';
+import type { FetchEventSourceInit, RetryReason } from './types.js';
 import { watchPage, type OnlineSource, type VisibilitySource } from './visibility.js';
 import { delay, unlessAborted, waitFor } from './wait.js';
 
@@ -34,104 +35,117 @@ export interface PageSources {
 }
 
 /**
- * The connection loop: connect → read → decide → wait → reconnect, one row of the README's
- * policy table per branch. Owns every timer and listener it creates and removes them all
- * before it settles. `random` (for jitter) and the page's sources are parameters so tests can
- * pass their own.
+ * The connection loop: connect → read → decide → wait → reconnect. What to do after each attempt is
+ * `decide`'s (policy.ts, the README's policy table); the loop performs it: it calls the handlers,
+ * waits, and owns every timer and listener it creates, removing them all before it settles.
+ * `random` (for jitter) and the page's sources are parameters so tests can pass their own.
  */
 export async function runStream(
   options: NormalizedOptions,
   random = Math.random,
   sources: PageSources = {},
 ): Promise<void> {
-  const { retry: policy, label, signal: stopped } = options;
-  const page = watchPage(!options.openWhenHidden, sources.document, sources.online);
-  // The spec's last event ID string (sent as `Last-Event-ID`), and the server's latest `retry:`.
-  let lastEventId = options.lastEventId;
-  let serverRetry: number | undefined;
-  const onRetry = (ms: number) => (serverRetry = ms);
-  // The call's requests so far (a headers function is told it).
-  let attempt = 0;
-  // Consecutive failures (what `maxRetries` counts) and consecutive reconnects (what the backoff
-  // grows with, clean closes included). Only an attempt that made progress starts both over.
-  let failures = 0;
-  let reconnects = 0;
-  // When the latest request started: the next one waits until `minInterval` has passed.
-  let requestedAt = -Infinity;
-  const untilFloor = () => (policy ? requestedAt + policy.minInterval - Date.now() : 0);
-
-  // A reconnect waits for the network too; the first request is always sent (a page on a plane
-  // may still reach a server on localhost).
-  const ready = () => !page.hidden && !(attempt && page.offline);
+  const page = watchPage(sources.document, sources.online);
+  // The first promise from `onmessage` to reject fails the call as a throw would: `halt` ends
+  // whatever the loop is doing, and the call rejects with `failure`.
+  let failure: { error: unknown } | undefined;
+  const halt = new AbortController();
+  const handlers = watchHandlers((error) => {
+    failure ??= { error };
+    halt.abort();
+  });
+  const signal = AbortSignal.any([options.signal, halt.signal]);
+  // True once the caller aborted (the call resolves); throws a handler's late failure.
+  const over = () => {
+    if (options.signal.aborted) return true;
+    if (failure) throw failure.error;
+    return false;
+  };
+  let state = initialState(options.lastEventId);
+  // The failure behind the reconnect under way, for what `onretry` is told.
+  let lastError: unknown;
+  const report = (reason: RetryReason, delay: number, jitter: number) =>
+    options.onretry?.({
+      failures: state.failures,
+      delay,
+      reason,
+      step: state.reconnects,
+      jitter,
+      error: lastError,
+      lastEventId: state.lastEventId,
+    });
 
   for (;;) {
-    await waitFor(stopped, (done) => (ready() && done(), page.onChange(() => ready() && done())));
+    const context = { attempt: state.attempt + 1, lastEventId: state.lastEventId };
+    let plan: AttemptPlan;
+    try {
+      plan = planAttempt(options.call, await unlessAborted(options.request?.(context), signal), options.checkUrl);
+    } catch (error) {
+      if (signal.aborted && over()) return;
+      throw error;
+    }
+    const pauses = !(options.openWhenHidden ?? defaults.openWhenHidden(plan.method));
+    // A reconnect waits for the network too; the first request is always sent (a page on a plane
+    // may still reach a server on localhost).
+    const blockedBy = () => (pauses && page.hidden ? 'hidden' : state.attempt && page.offline ? 'offline' : undefined);
+    const blocked = blockedBy();
+    if (blocked) {
+      if (state.attempt) report(blocked, Infinity, 0);
+      await waitFor(signal, (done) =>
+        page.onChange(() => {
+          if (!blockedBy()) done();
+        }, pauses),
+      );
+    }
     // A wait that ended early (the page hidden and shown, the network back) still keeps the floor.
-    if (untilFloor() > 0) await delay(untilFloor(), stopped);
-    if (stopped.aborted) return;
-    requestedAt = Date.now();
-    const result = await connect({ options, page, attempt: ++attempt, lastEventId, onRetry });
-    const { outcome, delivered } = result;
-    ({ lastEventId } = result);
-    // Progress starts the failure count and the backoff over: the attempt delivered an event, or its
-    // stream stayed open `minUptime` (heartbeats). One that delivered nothing (a 200 that drops,
-    // comments or `retry:` alone, an idle stall) is a failure like a refused connection, so a server
-    // that opens and drops is backed off, while a stream that keeps resuming and moving on is never
-    // given up on. (A stream that never opened was open for -∞ ms.)
-    if (policy && (delivered || Date.now() - (result.openedAt ?? Infinity) >= policy.minUptime)) {
-      failures = 0;
-      reconnects = 0;
-    }
-    if (stopped.aborted || outcome === 'stop') return;
-    if (outcome === 'paused') continue;
-    let failed = outcome !== 'closed';
-    let error: unknown = failed ? outcome : undefined;
-    // Deviation from spec: the spec reconnects after any drop (it only has GET). A drop of a request
-    // that is not safe to send again, after it delivered events, with no `Last-Event-ID` to send,
-    // would start the stream over after what was shown (a second, different answer from a model).
-    const dropped = error instanceof NetworkError || error instanceof IdleTimeoutError;
-    if (dropped && delivered && !lastEventId && !safeMethods.includes(options.method)) {
-      error = new NotResumableError(delivered, label, error);
-    }
-    if (!failed) {
+    const untilFloor = options.retry ? state.requestedAt + options.retry.minInterval - Date.now() : 0;
+    if (untilFloor > 0) await delay(untilFloor, signal);
+    if (over()) return;
+
+    state = { ...state, attempt: context.attempt, requestedAt: Date.now() };
+    const result = await connect({ options, plan, context, page, pauses, signal, onReturned: handlers.watch });
+    if (over()) return;
+    const ended = result.outcome;
+    let outcome: Ending['outcome'] = ended === 'closed' || ended === 'stop' || ended === 'paused' ? ended : 'failed';
+    let error = outcome === 'failed' ? failureOf(ended, { ...plan, ...result }) : undefined;
+    if (outcome === 'closed') {
       try {
-        await unlessAborted(options.onclose?.(), stopped);
+        await unlessAborted(options.onclose?.(), signal);
       } catch (thrown) {
-        if (stopped.aborted) return;
+        if (over()) return;
         // Kept from `@microsoft/fetch-event-source`: throwing in `onclose` asks for a retry.
-        failed = true;
+        outcome = 'failed';
         error = thrown;
       }
-      // Deviation from spec: the spec reconnects after a clean end too; here the promise resolves,
-      // since a finished answer is the usual end of a fetch stream (`reconnectOnClose` opts in).
-      if (!failed && !options.reconnectOnClose) return;
     }
-    let answer: unknown;
-    if (failed) {
-      failures += 1;
-      answer = options.onerror?.(error);
+    const answer = outcome === 'failed' ? options.onerror?.(error) : undefined;
+    const ending = { ...result, outcome, error, answer, label: plan.label };
+    const decision = decide(state, ending, options, Date.now(), random);
+    if (decision.action === 'throw') throw decision.error;
+    if (decision.action === 'stop') {
+      // The call settles once every promise `onmessage` returned has.
+      await waitFor(signal, (done) => {
+        void handlers.settled().then(done);
+        return () => {};
+      });
+      // (Throws if one of them rejected meanwhile.)
+      over();
+      return;
     }
-    // `retry: false` never reconnects (and is refused up front with `reconnectOnClose`).
-    if (!policy) throw error;
-    // A clean close is no failure, so it does not count toward maxRetries; but one that made no
-    // progress grows the delay.
-    reconnects += 1;
-    const retryAfter = error instanceof HttpError ? error.retryAfter : undefined;
-    let wait = retryDelay(reconnects, policy, { serverRetry, retryAfter }, random);
-    if (failed) {
-      // Deviation from spec: `onerror` may override the policy with a number of ms, 0 included.
-      if (typeof answer === 'number') wait = answer;
-      else throwIfFinal(error, failures, policy, label);
-      // We are retrying, so a response the error carried will not be read by anyone.
-      if (error instanceof HttpError || error instanceof ContentTypeError) discardBody(error.response);
-    }
-    if (stopped.aborted) return;
-    // No server hint and no `onerror` number gets under the floor.
-    wait = Math.max(wait, untilFloor());
-    options.onretry?.({ failures, delay: wait, error, lastEventId });
-    // A page hidden during the wait ends it (the loop then waits for the page instead), and so does
-    // the network coming back: the wait was spent offline, so the backoff it served says nothing
-    // of the server.
-    await delay(wait, stopped, (done) => page.onChange((event) => (page.hidden || event?.type === 'online') && done()));
+    state = decision.state;
+    if (decision.action === 'pause') continue;
+    // We are retrying, so a response the error carried will not be read by anyone.
+    if (error instanceof HttpError || error instanceof ContentTypeError) discardBody(error.response);
+    if (over()) return;
+    lastError = error;
+    report(decision.reason, decision.delay, decision.jitter);
+    // A page hidden during the wait ends it when this request pauses (the loop then waits for the
+    // page instead), and so does the network coming back: the wait was spent offline, so the backoff
+    // it served says nothing of the server.
+    await delay(decision.delay, signal, (done) =>
+      page.onChange((event) => {
+        if ((pauses && page.hidden) || event?.type === 'online') done();
+      }, pauses),
+    );
   }
 }

@@ -86,7 +86,9 @@ export class EventSource extends EventTarget {
         this.#readyState = OPEN;
         this.dispatchEvent(new Event('open'));
       },
-      onretry: ({ error }) => {
+      onretry: ({ error, reason }) => {
+        // A reconnect that then waits for the network or the page was announced already.
+        if (reason === 'offline' || reason === 'hidden') return;
         // "Reestablish the connection": CONNECTING, then `error`.
         this.#readyState = CONNECTING;
         this.dispatchEvent(errorEvent(error));

@@ -1,6 +1,7 @@
 export { fetchEventSource } from './client.js';
 export { EventStreamContentType } from './response.js';
 export { fetchEvents, type FetchEventsInit } from './iterator.js';
+export { fetchEventStream } from './event-stream.js';
 export { EventSource, type EventSourceErrorEvent, type EventSourceInit } from './event-source.js';
 export {
   ContentTypeError,
@@ -14,4 +15,13 @@ export {
   NotResumableError,
   RetryLimitError,
 } from './errors.js';
-export type { EventSourceMessage, FetchEventSourceInit, HeadersContext, RetryInfo, RetryPolicy } from './types.js';
+export type {
+  AttemptContext,
+  AttemptRequest,
+  EventSourceMessage,
+  FetchEventSourceInit,
+  HeadersContext,
+  RetryInfo,
+  RetryPolicy,
+  RetryReason,
+} from './types.js';

@@ -56,8 +56,12 @@ export function fetchEvents(
       running = runStream({
         ...normalizeOptions(input, { ...init, signal }),
         onmessage: (message) => void queue.push(message),
-        afterChunk: () =>
-          head < queue.length ? (chunkRead(), new Promise<void>((resolve) => (chunkTaken = resolve))) : undefined,
+        afterChunk: () => {
+          if (head === queue.length) return undefined;
+          // The chunk brought events: hand them out, and read on once they are taken.
+          chunkRead();
+          return new Promise<void>((resolve) => (chunkTaken = resolve));
+        },
       })
         .then(
           () => void (ended ||= true),

@@ -1,14 +1,5 @@
-import { safeMethods } from './request.js';
+import { checkRequest, randomKey, safeMethods, type AttemptPlan } from './request.js';
 import type { EventSourceMessage, FetchEventSourceInit, RetryPolicy } from './types.js';
-
-/**
- * The status policy as data (the README's policy table): a 2xx `text/event-stream` opens, 204 stops,
- * these are retried (408 and 429 say "come back later"; 5xx is the server's own trouble), every
- * other status is fatal; and these carry a `Retry-After` worth reading (RFC 9110 §10.2.3: 503; RFC
- * 6585: 429).
- */
-export const retryStatuses: readonly number[] = [408, 429];
-export const retryAfterStatuses: readonly number[] = [429, 503];
 
 /** Every default in one place; the TSDoc `@default` of each option says the same. */
 export const defaults = {
@@ -41,30 +32,33 @@ export type ResolvedRetryPolicy = Required<{ [K in keyof RetryPolicy]: number }>
  */
 export interface NormalizedOptions extends Pick<
   FetchEventSourceInit,
-  'headers' | 'onopen' | 'onclose' | 'onerror' | 'onretry'
+  'headers' | 'request' | 'onopen' | 'onclose' | 'onerror' | 'onretry'
 > {
   /** The caller's signal, or one that never aborts. */
   signal: AbortSignal;
-  /** Takes each event; `lastEventId` is the spec's last event ID string as of it (`MessageEvent.lastEventId`). */
-  onmessage?: ((message: EventSourceMessage, lastEventId: string) => void) | undefined;
+  /**
+   * Takes each event; `lastEventId` is the spec's last event ID string as of it (`MessageEvent.lastEventId`).
+   * A promise it returns is watched, not awaited (see `watchHandlers`).
+   */
+  onmessage?: ((message: EventSourceMessage, lastEventId: string) => unknown) | undefined;
   /**
    * Called after each chunk's events, before the next read, which waits for what it returns: so a
    * slow reader (`fetchEvents`) holds the body, and through it the server, back.
    */
   afterChunk?: (() => Promise<void> | undefined) | undefined;
-  input: RequestInfo | URL;
-  /** Upper-cased, as fetch sends it. */
-  method: string;
-  /** `METHOD origin/path` for messages: no credentials, no query, no fragment. */
-  label: string;
-  /** What is passed to `fetch` as it is: method, body, credentials, … */
-  request: Omit<RequestInit, 'headers' | 'signal' | 'body'> & Pick<FetchEventSourceInit, 'body'>;
+  /** The call's own request: every attempt's unless `request` changes it. */
+  call: AttemptPlan;
   fetch: typeof fetch;
+  /** Whether the URLs are checked before they are fetched (see `checkRequest`): not with a custom fetch. */
+  checkUrl: boolean;
+  /** Sent as `Idempotency-Key` with every attempt, when set. */
+  idempotencyKey: string | undefined;
   /** `false`: never reconnect. */
   retry: ResolvedRetryPolicy | false;
   reconnectOnClose: boolean;
   lastEventId: string;
-  openWhenHidden: boolean;
+  /** As given; undefined: each attempt's method decides (`defaults.openWhenHidden`). */
+  openWhenHidden: boolean | undefined;
   maxEventSize: number;
   idleTimeout: number;
 }
@@ -85,14 +79,11 @@ export function normalizeOptions(input: RequestInfo | URL, init: FetchEventSourc
     onclose,
     onerror,
     onretry,
-    ...request // what fetch takes as it is; the callbacks above stay out of it
+    request, // kept in `init`: called per attempt
+    idempotencyKey,
+    ...passed // what fetch takes as it is; the callbacks above stay out of it
   } = init;
 
-  if (request.body instanceof ReadableStream) {
-    throw new TypeError(
-      '`body` is a ReadableStream and cannot be re-sent on reconnect; pass a string, Blob or FormData',
-    );
-  }
   if (/[\r\n\0]/.test(lastEventId)) throw new TypeError('`lastEventId` must not contain CR, LF or NUL');
   if (retry === false && reconnectOnClose) {
     throw new TypeError('`retry: false` cannot be combined with `reconnectOnClose: true`');
@@ -101,33 +92,23 @@ export function normalizeOptions(input: RequestInfo | URL, init: FetchEventSourc
   // anything but the global object, such as an options object it was stored on.
   const fetch = customFetch ?? globalThis.fetch?.bind(globalThis);
 
-  // The method upper-cased as fetch sends it; the label, `METHOD origin/path`, for error messages.
-  // Credentials, the query and the fragment are left out of the label, since apps that once had
-  // only the native `EventSource` put tokens there (`?token=…`), and messages end up in logs.
-  const method = (request.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
-  const href = input instanceof Request ? input.url : String(input);
-  const url = URL.canParse(href) ? new URL(href) : undefined;
-  const label = `${method} ${url ? url.origin + url.pathname : href.split(/[?#]/, 1)[0]}`;
-  // What fetch would refuse on every attempt is refused once, here, so it is not retried.
-  if (url?.username || url?.password) {
-    throw new TypeError(`fetch refuses a URL with credentials (${label}); send them in an Authorization header`);
-  }
-  if (request.body != null && safeMethods.includes(method)) {
-    throw new TypeError(`a ${method} request cannot have a body; set \`method: 'POST'\``);
-  }
+  // The method upper-cased as fetch sends it.
+  const method = (passed.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
+  const checkUrl = !customFetch;
+  const label = checkRequest(input, method, passed.body, checkUrl);
   return {
     ...init,
-    input,
-    method,
-    label,
-    request,
+    call: { input, method, label, init: passed },
     // Every listener the call adds to the caller's signal is removed by whoever added it.
     signal: signal ?? new AbortController().signal,
     fetch,
+    checkUrl,
+    // (A string that is no valid header value is refused by `Headers`, a TypeError, at the first attempt.)
+    idempotencyKey: idempotencyKey === true ? randomKey() : idempotencyKey || undefined,
     retry: retry === false ? false : normalizeRetry(retry),
     reconnectOnClose,
     lastEventId,
-    openWhenHidden: openWhenHidden ?? defaults.openWhenHidden(method),
+    openWhenHidden,
     maxEventSize: atLeast('maxEventSize', maxEventSize, 1),
     idleTimeout: atLeast('idleTimeout', idleTimeout, 0),
   };

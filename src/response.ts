@@ -1,5 +1,5 @@
 import { ContentTypeError, HttpError } from './errors.js';
-import { retryAfterStatuses } from './options.js';
+import { retryAfterStatuses } from './policy.js';
 import { parseRetryAfter } from './retry.js';
 
 /** The MIME type of an event stream; exported under the name `@microsoft/fetch-event-source` used. */
@@ -7,7 +7,7 @@ export const EventStreamContentType = 'text/event-stream';
 
 /**
  * What a response means for the stream: `'open'` (read it), `'stop'` (204: nothing to read), or
- * the error it fails with; whether that error is retried is `isFatal`'s (retry.ts) to say.
+ * the error it fails with; whether that error is retried is `isFatal`'s (policy.ts) to say.
  *
  * https://html.spec.whatwg.org/multipage/server-sent-events.html#sse-processing-model:
  * a 200 with `text/event-stream` announces the connection; anything else fails it.

@@ -13,19 +13,26 @@ const LONGEST_FIELD_PREFIX = 'event: '.length;
 
 /** What a stream is read for: the limits, who takes the events, where the last event ID starts. */
 export interface StreamInit {
-  options: Pick<NormalizedOptions, 'maxEventSize' | 'label' | 'onmessage' | 'afterChunk'>;
+  options: Pick<NormalizedOptions, 'maxEventSize' | 'onmessage' | 'afterChunk'>;
+  /** The attempt's `METHOD origin/path`, for messages. */
+  label: string;
   /** https://html.spec.whatwg.org/multipage/server-sent-events.html#concept-event-stream-last-event-id */
   lastEventId: string;
   /** The server sent `retry:` (ms). */
   onRetry: (ms: number) => void;
+  /** Takes what `onmessage` returned when it returned something (an async handler's promise). */
+  onReturned: (value: unknown) => void;
 }
 
-/**
- * The parser of one stream: `feed` it text; `silence` it (from then on nothing is delivered and no
- * id is taken); `end` it, which reports what it found to `onEnd` once, not per event. (A tuple: a
- * returned object's property names would survive minification and cost bytes.)
- */
-type EventParser = [feed: (text: string) => void, silence: () => void, end: () => void];
+/** The parser of one stream. */
+interface EventParser {
+  /** Parses the next piece of text, delivering the events it completes. */
+  feed: (text: string) => void;
+  /** From now on nothing is delivered and no id is taken. */
+  silence: () => void;
+  /** Reports what the stream found to `onEnd`, once (not per event). */
+  end: () => void;
+}
 
 /**
  * The events of one stream: the parser, with each event completed (the spec's defaults, the
@@ -33,7 +40,8 @@ type EventParser = [feed: (text: string) => void, silence: () => void, end: () =
  * event ID string kept. Knows nothing of bytes, readers or signals.
  */
 function createEventParser(init: StreamInit, onEnd: (lastEventId: string, delivered: number) => void): EventParser {
-  const { maxEventSize, label, onmessage } = init.options;
+  const { maxEventSize, onmessage } = init.options;
+  const { label, onReturned } = init;
   // Kept here, not on the returned object: a closure variable is the cheapest state per event.
   let lastEventId = init.lastEventId;
   let delivered = 0;
@@ -70,7 +78,9 @@ function createEventParser(init: StreamInit, onEnd: (lastEventId: string, delive
         retry = undefined;
       }
       delivered += 1;
-      onmessage?.(message, lastEventId);
+      const returned = onmessage?.(message, lastEventId);
+      // (`undefined` is what a synchronous handler returns: the one comparison per event.)
+      if (returned !== undefined) onReturned(returned);
     },
     onRetry(ms) {
       retry = ms;
@@ -81,8 +91,14 @@ function createEventParser(init: StreamInit, onEnd: (lastEventId: string, delive
       if (error.type === 'max-buffer-size-exceeded') throw tooLarge();
     },
   });
-  // eslint-disable-next-line @typescript-eslint/unbound-method -- the parser's `feed` is a closure, it has no `this`.
-  return [parser.feed, () => void (silenced = true), () => onEnd(lastEventId, delivered)];
+  return {
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- the parser's `feed` is a closure, it has no `this`.
+    feed: parser.feed,
+    silence: () => {
+      silenced = true;
+    },
+    end: () => onEnd(lastEventId, delivered),
+  };
 }
 
 /**
@@ -102,8 +118,9 @@ export async function readEventStream(
   onBytes: (() => void) | undefined,
   onEnd: (lastEventId: string, delivered: number) => void,
 ): Promise<void> {
-  const { label, afterChunk } = init.options;
-  const [feed, silence, end] = createEventParser(init, onEnd);
+  const { afterChunk } = init.options;
+  const { label } = init;
+  const { feed, silence, end } = createEventParser(init, onEnd);
   // https://html.spec.whatwg.org/multipage/server-sent-events.html#parsing-an-event-stream:
   // the stream is UTF-8 and one leading BOM is dropped. The parser drops it; the decoder must
   // keep every BOM (Node 24's drops a second one too when the first is split across chunks).

@@ -10,23 +10,60 @@ export interface EventSourceMessage {
   retry?: number | undefined;
 }
 
-/** What a `headers` function is told before each request. */
-export interface HeadersContext {
+/** What `request` and a `headers` function are told before each request. */
+export interface AttemptContext {
   /** The requests of this call so far, counting this one: 1 for the first. */
   attempt: number;
   /** The id that will be sent as `Last-Event-ID`, `""` when there is none. */
   lastEventId: string;
 }
 
-/** What `onretry` is told when a reconnect is scheduled. */
+/** The name this context had before `request` was added; the same type. */
+export type HeadersContext = AttemptContext;
+
+/**
+ * What `request` changes for one attempt; what it leaves out is the call's. A `method` of GET or HEAD
+ * sends no body unless `body` is given too (which is then a `TypeError`, as in fetch).
+ */
+export interface AttemptRequest {
+  /** Where this attempt goes: a URL, a string or a `Request` (cloned, like the call's own). */
+  input?: RequestInfo | URL | undefined;
+  method?: string | undefined;
+  /** This attempt's body: made fresh for it, so any `BodyInit` but a `ReadableStream`. `null`: none. */
+  body?: BodyInit | null | undefined;
+  /** Added over the call's `headers` (a name set here replaces the call's). */
+  headers?: HeadersInit | undefined;
+}
+
+/**
+ * Which rule set a reconnect's wait:
+ * - `server-retry`: the server's `retry:`, the first reconnect after a connection that made progress;
+ * - `backoff`: the backoff, at step `step` (`initialDelay` at step 1);
+ * - `retry-after`: a 429's or 503's `Retry-After` (longer than the backoff);
+ * - `onerror`: the number `onerror` returned;
+ * - `min-interval`: the floor, `retry.minInterval` after the previous request started (longer than the rest);
+ * - `offline`: the delay is over but `navigator.onLine` is false: the request goes when `online` fires;
+ * - `hidden`: the page is hidden and this request pauses while it is: it goes when the page is shown.
+ * The last two have `delay: Infinity`: what ends them is an event, not a clock.
+ */
+export type RetryReason =
+  'server-retry' | 'backoff' | 'retry-after' | 'onerror' | 'min-interval' | 'offline' | 'hidden';
+
+/** What `onretry` is told when a reconnect is scheduled, and again when it then waits for the network or the page. */
 export interface RetryInfo {
   /**
    * Consecutive failures so far, 1 for the first. A clean close does not count; a connection
-   * that delivered an event, or stayed open for `retry.minUptime`, starts the count over.
+   * that moved the last event id on, or stayed open for `retry.minUptime`, starts the count over.
    */
   failures: number;
-  /** Milliseconds until the next request. */
+  /** Milliseconds until the next request (jitter included); `Infinity` while it waits for the network or the page. */
   delay: number;
+  /** Which rule set `delay`. */
+  reason: RetryReason;
+  /** Consecutive reconnects since the last progress, 1 for the first: the backoff's step. */
+  step: number;
+  /** The part of `delay` that is random jitter, in ms (0 for `onerror`, `min-interval`, `offline`, `hidden`). */
+  jitter: number;
   /** The failure that caused the reconnect; `undefined` after a clean close. */
   error: unknown;
   /**
@@ -65,17 +102,18 @@ export interface RetryPolicy {
   jitter?: number | undefined;
   /**
    * Consecutive attempts that made no progress allowed before giving up with `RetryLimitError`. A
-   * connection that opens and drops without delivering an event (within `minUptime`) does not end
-   * the run of failures.
+   * connection that opens and drops without moving the last event id to a new id (within `minUptime`)
+   * does not end the run of failures: a server that replays the same start and crashes is given up on.
    * @default Infinity
    */
   maxRetries?: number | undefined;
   /**
-   * Milliseconds a connection must stay open to count as progress when it delivered no event (a
-   * stream of heartbeats, say). A connection that delivered an event made progress however short it
-   * was. Progress starts the backoff and the failure count over, so a stream that resumes and moves
-   * on is never given up on, while a server that answers 200 and drops at once is backed off like
-   * one that refuses.
+   * Milliseconds a connection must stay open to count as progress when it did not move the last
+   * event id on (heartbeats, or events without ids). A connection that moved it to a new id made
+   * progress however short it was. Progress starts the backoff and the failure count over, so a
+   * stream that resumes and moves on is never given up on, while a server that answers 200, replays
+   * the same start and drops is backed off like one that refuses. Events without ids prove nothing:
+   * a crash loop sends the same first event every time.
    * @default 5000
    */
   minUptime?: number | undefined;
@@ -88,7 +126,7 @@ export interface RetryPolicy {
   minInterval?: number | undefined;
 }
 
-export type HeadersOption = HeadersInit | ((context: HeadersContext) => HeadersInit | Promise<HeadersInit>);
+export type HeadersOption = HeadersInit | ((context: AttemptContext) => HeadersInit | Promise<HeadersInit>);
 
 /** `RequestInit` plus the event-stream options. */
 export interface FetchEventSourceInit extends Omit<RequestInit, 'headers' | 'body' | 'signal'> {
@@ -100,13 +138,37 @@ export interface FetchEventSourceInit extends Omit<RequestInit, 'headers' | 'bod
   headers?: HeadersOption | undefined;
   /** Sent with every attempt, so it must be re-sendable: a `ReadableStream` is refused. */
   body?: BodyInit | null | undefined;
+  /**
+   * Called before every attempt (before it waits for a hidden page or the network; `headers` is
+   * called after, right before the request), returning what to change for that attempt, or nothing.
+   * A chat POSTs its conversation once and resumes a drop with a GET of its stream:
+   * `({ attempt }) => attempt > 1 ? { method: 'GET', input: \`/api/chat/${id}/stream\` } : undefined`.
+   * Each attempt's method decides its page-visibility default and whether a drop may be re-sent.
+   * If it throws, the call rejects with that error.
+   */
+  request?:
+    | ((context: AttemptContext) => AttemptRequest | undefined | void | Promise<AttemptRequest | undefined | void>)
+    | undefined;
+  /**
+   * Sends an `Idempotency-Key` header with every attempt of the call, the same value each time, so a
+   * server can attach a re-sent POST to the answer it already started instead of starting a second
+   * (the IETF httpapi draft's header; Stripe's convention). `true` makes a random UUID per call; a
+   * string is sent as it is. A `headers` or `request` value of the same name wins. Off by default: a
+   * custom header makes a cross-origin request preflighted.
+   * @default false
+   */
+  idempotencyKey?: boolean | string | undefined;
   /** Aborting it stops everything at once; the promise then resolves. */
   signal?: AbortSignal | null | undefined;
-  /** Called once per opened connection (2xx with `text/event-stream`). Throwing is fatal. */
+  /** Called once per opened connection (2xx with `text/event-stream`). Throwing (or rejecting) is fatal. */
   onopen?: ((response: Response) => void | Promise<void>) | undefined;
-  /** Called for each event. Throwing is fatal. */
-  onmessage?: ((message: EventSourceMessage) => void) | undefined;
-  /** The server ended the stream cleanly. Throwing makes it a failure that is retried. */
+  /**
+   * Called for each event. Throwing is fatal, and so is returning a promise that rejects: the call
+   * rejects with it (and does not resolve before the promises it returned have settled). It is not
+   * awaited: events keep coming while it runs (for backpressure, use `fetchEvents`).
+   */
+  onmessage?: ((message: EventSourceMessage) => unknown) | undefined;
+  /** The server ended the stream cleanly. Throwing (or rejecting) makes it a failure that is retried. */
   onclose?: (() => void | Promise<void>) | undefined;
   /**
    * Called for every failure before the policy decides: return a number of ms to retry

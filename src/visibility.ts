@@ -20,24 +20,27 @@ export interface OnlineSource {
 }
 
 export interface PageWatch {
-  /** True while the stream should not be connected: it pauses while hidden, and the page is. */
+  /** True while the page is hidden (never where there is no document). */
   readonly hidden: boolean;
   /** True while `navigator.onLine` is false (and an `online` event can say when that ends). */
   readonly offline: boolean;
-  /** Calls `listener` on every visibility change and `online` event; returns the function that stops it. */
-  onChange(listener: (event?: { type: string }) => void): () => void;
+  /**
+   * Calls `listener` on every `online` event and, when `visibility` (a request that pauses while
+   * hidden), every visibility change; returns the function that stops it.
+   */
+  onChange(listener: (event?: { type: string }) => void, visibility: boolean): () => void;
 }
 
 /**
- * Watches `doc` when the stream `pauses` while hidden (otherwise the page counts as always
- * visible), and `network` for `navigator.onLine` and its `online` event.
+ * Watches `doc` for its visibility (whether a hidden page pauses a request is each attempt's to say),
+ * and `network` for `navigator.onLine` and its `online` event.
  */
 export function watchPage(
-  pauses: boolean,
   doc = (globalThis as { document?: VisibilitySource }).document,
   network: OnlineSource = globalThis,
 ): PageWatch {
-  const watched = pauses && typeof doc?.addEventListener === 'function' ? doc : undefined;
+  const watched = typeof doc?.addEventListener === 'function' ? doc : undefined;
+  // (Read through `watched`: without a document to listen to, a page never counts as hidden.)
   return {
     get hidden() {
       return watched?.visibilityState === 'hidden';
@@ -45,11 +48,12 @@ export function watchPage(
     get offline() {
       return network.navigator?.onLine === false && typeof network.addEventListener === 'function';
     },
-    onChange(listener) {
-      watched?.addEventListener('visibilitychange', listener);
+    onChange(listener, visibility) {
+      const target = visibility ? watched : undefined;
+      target?.addEventListener('visibilitychange', listener);
       network.addEventListener?.('online', listener);
       return () => {
-        watched?.removeEventListener('visibilitychange', listener);
+        target?.removeEventListener('visibilitychange', listener);
         network.removeEventListener?.('online', listener);
       };
     },

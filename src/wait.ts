@@ -55,8 +55,15 @@ export function unlessAborted<T>(
     // Ends on the abort (which rejects), or once `pending` settled (a reject after that is a no-op).
     void waitFor(signal, (settled) => {
       Promise.resolve(pending).then(
-        (value) => (signal.aborted ? onLate?.(value) : resolve(value), settled()),
-        (error: unknown) => (reject(error), settled()),
+        (value) => {
+          if (signal.aborted) onLate?.(value);
+          else resolve(value);
+          settled();
+        },
+        (error: unknown) => {
+          reject(error);
+          settled();
+        },
       );
       return () => {};
     }).then(() => reject(signal.reason));

@@ -21,17 +21,18 @@ function startRecording() {
 
 describe('progress, and only progress, starts the backoff over (after two 503s)', () => {
   test.each([
-    // [case, what the third connection sends, ms it stays up before it drops, [failures, delay] of the next reconnect]
-    ['a 200 that drops at once', '', 0, [3, 4000]],
-    ['comments only', ': ping\n\n', 0, [3, 4000]],
-    ['a retry: alone', 'retry: 50\n\n', 0, [3, 4000]],
-    ['a block with an id and no data', 'id: 7\n\n', 0, [3, 4000]],
-    ['comments for just short of minUptime', ': ping\n\n', 4999, [3, 4000]],
-    ['comments for minUptime', ': ping\n\n', 5000, [1, 1000]],
-    ['one event, then a drop at once', 'data: x\n\n', 0, [1, 1000]],
-    ['one event after retry: 300', 'retry: 300\ndata: x\n\n', 0, [1, 300]],
-    ['one event after retry: 0, a drop at once: the floor', 'retry: 0\ndata: x\n\n', 0, [1, 100]],
-    ['one event after retry: 0, a drop later', 'retry: 0\ndata: x\n\n', 100, [1, 0]],
+    // [case, what the third connection sends, ms it stays up before it drops, [failures, delay, reason] of the next reconnect]
+    ['a 200 that drops at once', '', 0, [3, 4000, 'backoff']],
+    ['comments only', ': ping\n\n', 0, [3, 4000, 'backoff']],
+    ['a retry: alone', 'retry: 50\n\n', 0, [3, 4000, 'backoff']],
+    ['an event without an id (a crash loop replays the same start)', 'data: x\n\n', 0, [3, 4000, 'backoff']],
+    ['comments for just short of minUptime', ': ping\n\n', 4999, [3, 4000, 'backoff']],
+    ['comments for minUptime', ': ping\n\n', 5000, [1, 1000, 'backoff']],
+    ['a block with a new id and no data', 'id: 7\n\n', 0, [1, 1000, 'backoff']],
+    ['an event with a new id, then a drop at once', 'id: 7\ndata: x\n\n', 0, [1, 1000, 'backoff']],
+    ['an event with a new id after retry: 300', 'retry: 300\nid: 7\ndata: x\n\n', 0, [1, 300, 'server-retry']],
+    ['the same after retry: 0, a drop at once: the floor', 'retry: 0\nid: 7\ndata: x\n\n', 0, [1, 100, 'min-interval']],
+    ['the same after retry: 0, a drop later', 'retry: 0\nid: 7\ndata: x\n\n', 100, [1, 0, 'server-retry']],
   ])('after two 503s, %s', async (_case, sent, uptime, expected) => {
     useFakeClock();
     api.reply(status(503), status(503));
@@ -48,14 +49,18 @@ describe('progress, and only progress, starts the backoff over (after two 503s)'
     await vi.advanceTimersByTimeAsync(uptime);
     stream.fail();
     await settle();
-    expect(retries.map((r) => [r.failures, r.delay])).toEqual([[1, 1000], [2, 2000], expected]);
+    expect(retries.map((r) => [r.failures, r.delay, r.reason])).toEqual([
+      [1, 1000, 'backoff'],
+      [2, 2000, 'backoff'],
+      expected,
+    ]);
     controller.abort();
     await done;
   });
 });
 
 describe('a server that opens and fails at once cannot reset the backoff', () => {
-  test('the backoff grows across drops that delivered nothing and starts over after an event or minUptime', async () => {
+  test('the backoff grows across drops that did not move the id on, and starts over after a new id or minUptime', async () => {
     const { retries, controller, done } = startRecording();
     let elapsed = 0;
     // What each connection sends before it drops, and how long it stays up.
@@ -65,8 +70,9 @@ describe('a server that opens and fails at once cannot reset the backoff', () =>
       [': heartbeat\n\n', 0],
       [': heartbeat\n\n', 5000], // up for minUptime: progress
       [': heartbeat\n\n', 0],
-      ['data: x\n\n', 0], // an event: progress, however short
-      [': heartbeat\n\n', 0],
+      ['id: 5\ndata: x\n\n', 0], // a new id: progress, however short
+      ['id: 5\ndata: x\n\n', 0], // the same id again: the stream did not move on
+      ['data: x\n\n', 0], // an event without an id proves nothing
     ];
     for (const [index, [sent, uptime]] of connections.entries()) {
       const stream = await api.stream(index);
@@ -81,16 +87,17 @@ describe('a server that opens and fails at once cannot reset the backoff', () =>
     await api.stream(connections.length);
     controller.abort();
     await done;
-    expect(retries.map((r) => [r.failures, r.delay])).toEqual([
-      [1, 1000],
-      [2, 2000],
-      [3, 4000],
-      [1, 10], // the server's retry: after progress
-      [2, 2000],
-      [1, 100], // the same, raised to the floor: the request before started 0 ms earlier
-      [2, 2000],
+    expect(retries.map((r) => [r.failures, r.delay, r.reason])).toEqual([
+      [1, 1000, 'backoff'],
+      [2, 2000, 'backoff'],
+      [3, 4000, 'backoff'],
+      [1, 10, 'server-retry'], // the server's retry: after progress
+      [2, 2000, 'backoff'],
+      [1, 100, 'min-interval'], // the same, raised to the floor: the request before started 0 ms earlier
+      [2, 2000, 'backoff'],
+      [3, 4000, 'backoff'],
     ]);
-    expect(elapsed).toBe(16_110);
+    expect(elapsed).toBe(20_110);
   });
 });
 

@@ -78,7 +78,17 @@ describe('idleTimeout', () => {
     await vi.advanceTimersByTimeAsync(4999);
     expect(retries).toEqual([]);
     await vi.advanceTimersByTimeAsync(1);
-    expect(retries).toEqual([{ failures: 1, delay: 1000, error: expect.any(IdleTimeoutError), lastEventId: '' }]);
+    expect(retries).toEqual([
+      {
+        failures: 1,
+        delay: 1000,
+        reason: 'backoff',
+        step: 1,
+        jitter: 0,
+        error: expect.any(IdleTimeoutError),
+        lastEventId: '',
+      },
+    ]);
     // Consecutive stalls grow the backoff like any failure.
     await vi.advanceTimersByTimeAsync(1000 + 5000);
     expect(retries.map((r) => [r.failures, r.delay])).toEqual([

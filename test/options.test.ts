@@ -21,6 +21,17 @@ test.each([
   ['retry: false with reconnectOnClose', TEST_URL, { retry: false, reconnectOnClose: true }],
   ['a negative retry.initialDelay', TEST_URL, { retry: { initialDelay: -1 } }],
   ['a URL with credentials', 'https://user:hunter2@api.example.com/chat', {}],
+  ['a relative URL where there is no page (Node, a server-side render)', '/api/chat', {}],
+  ['a malformed URL', 'http://exa mple.com/chat', {}],
+  ['an ftp: URL', 'ftp://files.example.com/feed', {}],
+  ['a ws: URL', 'ws://api.example.com/chat', {}],
+  ['an idempotencyKey that is no header value', TEST_URL, { method: 'POST', idempotencyKey: 'a\nb' }],
+  [
+    'a request() that turns the POST into a GET with a body',
+    TEST_URL,
+    { method: 'POST', request: () => ({ method: 'GET', body: 'x' }) },
+  ],
+  ['a request() that points at a ws: URL', TEST_URL, { request: () => ({ input: 'ws://api.example.com/' }) }],
 ] as const)('%s rejects the call with a TypeError before any request', async (_case, input, init) => {
   await expect(fetchEventSource(input, init as FetchEventSourceInit)).rejects.toThrow(TypeError);
   expect(api.requests).toHaveLength(0);
@@ -166,7 +177,7 @@ describe('reconnectOnClose', () => {
     expect(api.requests).toHaveLength(1);
   });
 
-  test('true: after a connection that delivered an event, reconnects after the base delay every time, with Last-Event-ID', async () => {
+  test('true: after a connection that moved the id on, reconnects after the base delay every time, with Last-Event-ID', async () => {
     useFakeClock();
     const controller = new AbortController();
     const retries: RetryInfo[] = [];
@@ -190,7 +201,15 @@ describe('reconnectOnClose', () => {
     controller.abort();
     await done;
     expect(retries).toEqual(
-      ['0', '1', '2'].map((lastEventId) => ({ failures: 0, delay: 1000, error: undefined, lastEventId })),
+      ['0', '1', '2'].map((lastEventId) => ({
+        failures: 0,
+        delay: 1000,
+        reason: 'backoff',
+        step: 1,
+        jitter: 0,
+        error: undefined,
+        lastEventId,
+      })),
     );
     expect(api.requests.map((r) => r.lastEventId)).toEqual([null, '0', '1', '2']);
     expect(onerror).not.toHaveBeenCalled();

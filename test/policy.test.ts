@@ -208,6 +208,105 @@ describe('retried failures', () => {
   });
 });
 
+describe('handlers that return a promise behave as handlers that throw', () => {
+  test('an async onmessage that rejects: the call rejects with it, the request is aborted, nothing is retried', async () => {
+    const failure = new Error('could not save the token');
+    const { fetch, bodies } = watchBodies();
+    const run = start({
+      fetch,
+      onmessage: async (message) => {
+        run.messages.push(message);
+        await Promise.resolve();
+        if (message.data === 'two') throw failure;
+      },
+    });
+    (await api.stream(0)).push('id: 1\ndata: one\n\nid: 2\ndata: two\n\n');
+    expect(await run.settled).toEqual({ resolved: false, error: failure });
+    expect(bodies[0]?.cancelled).toBe(true);
+    expect(run.errors).toEqual([]);
+    await settle();
+    expect(api.requests).toHaveLength(1);
+  });
+
+  test('an async onmessage that rejects after the stream ended: the call rejects, it does not resolve first', async () => {
+    const failure = new Error('late');
+    let fail: (error: Error) => void = () => {};
+    const run = start({
+      onmessage: () => new Promise<void>((_resolve, reject) => (fail = reject)),
+    });
+    (await api.stream(0)).push('data: one\n\n');
+    (await api.stream(0)).end();
+    await settle();
+    let settled = false;
+    void run.settled.then(() => (settled = true));
+    await settle();
+    expect(settled).toBe(false);
+    fail(failure);
+    expect(await run.settled).toEqual({ resolved: false, error: failure });
+  });
+
+  test('the call resolves once every promise onmessage returned has settled', async () => {
+    let finish = () => {};
+    let handled = false;
+    const run = start({
+      onmessage: () =>
+        new Promise<void>((resolve) => {
+          finish = () => {
+            handled = true;
+            resolve();
+          };
+        }),
+    });
+    const stream = await api.stream(0);
+    stream.push('data: one\n\n');
+    stream.end();
+    await settle();
+    let settled = false;
+    void run.settled.then(() => (settled = true));
+    await settle();
+    expect(settled).toBe(false);
+    finish();
+    expect(await run.settled).toEqual({ resolved: true });
+    expect(handled).toBe(true);
+  });
+
+  test('an async onopen that rejects is fatal', async () => {
+    const failure = new Error('no');
+    const run = start({ onopen: () => Promise.reject(failure) });
+    await api.stream(0);
+    expect(await run.settled).toEqual({ resolved: false, error: failure });
+    expect(api.requests).toHaveLength(1);
+  });
+
+  test('an async onclose that rejects is a failure that is retried, as a throw is', async () => {
+    const failure = new Error('ended too soon');
+    const run = start({
+      onclose: () => Promise.reject(failure),
+      retry: { maxRetries: 1, initialDelay: 0, minInterval: 0 },
+    });
+    (await api.stream(0)).end();
+    (await api.stream(1)).end();
+    const settled = await run.settled;
+    expect(settled).toMatchObject({ resolved: false, error: { name: 'RetryLimitError', cause: failure } });
+    expect(run.errors).toEqual([failure, failure]);
+  });
+
+  test('after an abort, a rejection is neither thrown nor unhandled', async () => {
+    const controller = new AbortController();
+    const run = start({
+      signal: controller.signal,
+      onmessage: async () => {
+        controller.abort();
+        await Promise.resolve();
+        throw new Error('after the abort');
+      },
+    });
+    (await api.stream(0)).push('data: one\n\n');
+    expect(await run.settled).toEqual({ resolved: true });
+    await settle();
+  });
+});
+
 describe('abort', () => {
   test('an aborted signal before the call sends no request and resolves', async () => {
     const controller = new AbortController();

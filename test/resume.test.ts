@@ -71,7 +71,7 @@ describe('progress, and only progress, starts the backoff over', () => {
     expect(elapsed).toBeLessThan(4000);
   });
 
-  test('50 drops after events with maxRetries: 2 never give up', async () => {
+  test('50 drops after events with new ids, with maxRetries: 2, never give up', async () => {
     const { url, lastEventIds } = await cuttingServer(102, 2, 1);
     const ids: number[] = [];
     await fetchEventSource(url, {
@@ -80,6 +80,48 @@ describe('progress, and only progress, starts the backoff over', () => {
     });
     expect(lastEventIds).toHaveLength(51);
     expect(ids).toEqual(Array.from({ length: 102 }, (_, index) => index + 1));
+  });
+
+  test.each([
+    ['a reset', 'GET', (request: IncomingMessage) => request.socket.destroy()],
+    [
+      'a clean end that onclose throws on',
+      'GET',
+      (_request: IncomingMessage, response: ServerResponse) => response.end(),
+    ],
+  ] as const)(
+    'the same first event without an id, then %s, every time: maxRetries 2 ends after 3 requests',
+    async (_case, method, end) => {
+      let requests = 0;
+      const { url } = await serve((request, response) => {
+        requests += 1;
+        openStream(response);
+        response.write('data: partial answer\n\n', () => setTimeout(() => end(request, response), 5));
+      });
+      const error = await fetchEventSource(url, {
+        method,
+        retry: { ...fast, maxRetries: 2 },
+        onclose: () => {
+          throw new Error('ended early');
+        },
+      }).catch((thrown: unknown) => thrown);
+      expect(error).toBeInstanceOf(RetryLimitError);
+      expect(requests).toBe(3);
+    },
+  );
+
+  test('the same event with the same id, replayed after every resume: maxRetries 2 ends after 3 requests', async () => {
+    const lastEventIds: unknown[] = [];
+    const { url } = await serve((request, response) => {
+      lastEventIds.push(request.headers['last-event-id']);
+      openStream(response);
+      response.write('id: 1\ndata: the start, again\n\n', () => setTimeout(() => request.socket.destroy(), 5));
+    });
+    const error = await fetchEventSource(url, { retry: { ...fast, maxRetries: 2 } }).catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(RetryLimitError);
+    // The first request moved the id from none to 1 (progress, then its drop is failure 1); the ones
+    // after it resumed from 1 and got no further (failures 2 and 3).
+    expect(lastEventIds).toEqual([undefined, '1', '1']);
   });
 
   test('200, a comment, then a dropped socket, every time: maxRetries 2 ends after 3 requests', async () => {
@@ -217,5 +259,99 @@ describe('only what can resume is sent again', () => {
     await fetchEventSource(url, { method: 'POST', body: '{}', onmessage: (message) => void data.push(message.data) });
     expect(seen).toHaveLength(2);
     expect(data).toEqual(['after']);
+  });
+});
+
+describe('a request per attempt', () => {
+  /**
+   * A chat server: `POST /api/chat` starts answer "a1" (6 events with ids) and drops after 3;
+   * `GET /api/chat/a1/stream` resumes it after `Last-Event-ID`. Records every request it saw.
+   */
+  async function chatServer({ dropBeforeFirstEvent = false } = {}) {
+    type Seen = { method?: string | undefined; url?: string | undefined; lastEventId?: string | undefined };
+    const seen: Array<Seen & { key?: string | undefined; body: string }> = [];
+    const server = await serve((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        const headers = request.headers;
+        seen.push({
+          method: request.method,
+          url: request.url,
+          lastEventId: headers['last-event-id'] as string | undefined,
+          key: headers['idempotency-key'] as string | undefined,
+          body,
+        });
+        if (dropBeforeFirstEvent && seen.length === 1) return void setTimeout(() => request.socket.destroy(), 10);
+        openStream(response);
+        const from = resumeFrom(request);
+        let text = '';
+        for (let id = from; id <= Math.min(6, from + 2); id++) text += `id: ${id}\ndata: token ${id}\n\n`;
+        if (from + 2 >= 6) return void response.end(text);
+        response.write(text, () => request.socket.destroy());
+      });
+    });
+    return { ...server, seen };
+  }
+
+  test('a chat POSTs its conversation once and resumes a drop with a GET of its stream, with Last-Event-ID', async () => {
+    const { url, seen } = await chatServer();
+    const data: string[] = [];
+    const contexts: unknown[] = [];
+    await fetchEventSource(`${url}/api/chat`, {
+      method: 'POST',
+      body: '{"messages":["hi"]}',
+      headers: (context) => (contexts.push(context), { authorization: 'Bearer t' }),
+      request: ({ attempt }) => (attempt > 1 ? { method: 'GET', input: `${url}/api/chat/a1/stream` } : undefined),
+      retry: fast,
+      onmessage: (message) => void data.push(message.data),
+    });
+    expect(seen).toEqual([
+      { method: 'POST', url: '/api/chat', lastEventId: undefined, key: undefined, body: '{"messages":["hi"]}' },
+      { method: 'GET', url: '/api/chat/a1/stream', lastEventId: '3', key: undefined, body: '' },
+    ]);
+    expect(data).toEqual([1, 2, 3, 4, 5, 6].map((n) => `token ${n}`));
+    expect(contexts).toEqual([
+      { attempt: 1, lastEventId: '' },
+      { attempt: 2, lastEventId: '3' },
+    ]);
+  });
+
+  test('each attempt is judged by its own method: a GET resume that drops after events without ids is sent again', async () => {
+    const methods: Array<string | undefined> = [];
+    const { url } = await serve((request, response) => {
+      methods.push(request.method);
+      // The POST drops before its first event; every GET after it sends an event without an id and drops.
+      if (request.method === 'POST') return void request.socket.destroy();
+      openStream(response);
+      response.write('data: more\n\n', () => request.socket.destroy());
+    });
+    const error = await fetchEventSource(url, {
+      method: 'POST',
+      body: '{}',
+      request: ({ attempt }) => (attempt > 1 ? { method: 'GET' } : undefined),
+      retry: { ...fast, maxRetries: 2 },
+    }).catch((thrown: unknown) => thrown);
+    // Not a NotResumableError, which a POST dropped after events without ids would be: a GET is safe
+    // to send again. It is given up on as making no progress.
+    expect(error).toBeInstanceOf(RetryLimitError);
+    expect(methods).toEqual(['POST', 'GET', 'GET']);
+  });
+
+  test('idempotencyKey: a POST cut before its first event is re-sent with the same key; another call has another', async () => {
+    const { url, seen } = await chatServer({ dropBeforeFirstEvent: true });
+    const call = () =>
+      fetchEventSource(`${url}/api/chat`, { method: 'POST', body: '{}', idempotencyKey: true, retry: fast });
+    await call();
+    const keys = seen.map((request) => request.key);
+    expect(seen.map((request) => [request.method, request.lastEventId])).toEqual([
+      ['POST', undefined],
+      ['POST', undefined],
+      ['POST', '3'],
+    ]);
+    expect(keys[0]).toMatch(/^[0-9a-f]{32}$/);
+    expect(new Set(keys).size).toBe(1);
+    await call();
+    expect(seen.at(-1)!.key).not.toBe(keys[0]);
   });
 });

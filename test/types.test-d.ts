@@ -4,15 +4,19 @@ import {
   EventSource,
   fetchEvents,
   fetchEventSource,
+  fetchEventStream,
   FetchEventSourceError,
   HttpError,
   isFetchEventSourceError,
   isHttpError,
+  type AttemptContext,
+  type AttemptRequest,
   type EventSourceMessage,
   type FetchEventSourceInit,
   type FetchEventsInit,
   type HeadersContext,
   type RetryInfo,
+  type RetryReason,
 } from '../src/index.js';
 import { useEventStream, type StreamControls, type StreamStatus } from '../src/react.js';
 import { memoryStore, type ResumableStreamStore, type ServerEvent } from '../src/server.js';
@@ -46,13 +50,45 @@ describe('the public types', () => {
     expectTypeOf<{ maxRetries: number }>().toMatchTypeOf<NonNullable<FetchEventSourceInit['retry']>>();
     expectTypeOf<false>().toMatchTypeOf<NonNullable<FetchEventSourceInit['retry']>>();
     expectTypeOf<() => number>().toMatchTypeOf<NonNullable<FetchEventSourceInit['onerror']>>();
-    expectTypeOf<RetryInfo>().toEqualTypeOf<{ failures: number; delay: number; error: unknown; lastEventId: string }>();
+    expectTypeOf<RetryInfo>().toEqualTypeOf<{
+      failures: number;
+      delay: number;
+      reason: RetryReason;
+      step: number;
+      jitter: number;
+      error: unknown;
+      lastEventId: string;
+    }>();
+    expectTypeOf<'backoff'>().toMatchTypeOf<RetryReason>();
+    expectTypeOf<'exponential'>().not.toMatchTypeOf<RetryReason>();
     expectTypeOf<{ minUptime: number }>().toMatchTypeOf<NonNullable<FetchEventSourceInit['retry']>>();
     expectTypeOf<{ minInterval: number }>().toMatchTypeOf<NonNullable<FetchEventSourceInit['retry']>>();
   });
 
+  test('request(context) may change the input, method, body and headers of one attempt, or nothing', () => {
+    type Request = NonNullable<FetchEventSourceInit['request']>;
+    expectTypeOf<(context: AttemptContext) => { method: 'GET'; input: string }>().toMatchTypeOf<Request>();
+    expectTypeOf<(context: AttemptContext) => Promise<AttemptRequest | undefined>>().toMatchTypeOf<Request>();
+    expectTypeOf<() => void>().toMatchTypeOf<Request>();
+    expectTypeOf<() => { methd: string }>().not.toMatchTypeOf<Request>();
+    expectTypeOf<AttemptContext>().toEqualTypeOf<HeadersContext>();
+    expectTypeOf<true>().toMatchTypeOf<FetchEventSourceInit['idempotencyKey']>();
+    expectTypeOf<'order-42'>().toMatchTypeOf<FetchEventSourceInit['idempotencyKey']>();
+  });
+
+  test('onmessage may be async, or return what a push returns', () => {
+    type OnMessage = NonNullable<FetchEventSourceInit['onmessage']>;
+    expectTypeOf<(message: EventSourceMessage) => Promise<void>>().toMatchTypeOf<OnMessage>();
+    expectTypeOf<(message: EventSourceMessage) => number>().toMatchTypeOf<OnMessage>();
+  });
+
   test('no test hook ships on the public options', () => {
     expectTypeOf<FetchEventSourceInit>().not.toHaveProperty('random');
+  });
+
+  test('fetchEventStream resolves a ReadableStream of messages, or null', () => {
+    expectTypeOf(fetchEventStream).returns.toEqualTypeOf<Promise<ReadableStream<EventSourceMessage> | null>>();
+    expectTypeOf(fetchEventStream).parameter(1).toEqualTypeOf<FetchEventsInit | undefined>();
   });
 
   test('fetchEvents yields messages and takes no onmessage', () => {

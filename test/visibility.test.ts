@@ -54,13 +54,16 @@ const setOnline = (online: boolean) => network.set(online);
 
 /** `fetchEventSource`'s loop, watching the fake page and network instead of the globals. */
 function start(init: FetchEventSourceInit) {
-  const calls = { onerror: 0, onclose: 0, onretry: 0, messages: [] as string[] };
+  const calls = { onerror: 0, onclose: 0, onretry: 0, reasons: [] as string[], messages: [] as string[] };
   const controller = new AbortController();
   const options = normalizeOptions(TEST_URL, {
     signal: controller.signal,
     onerror: () => void (calls.onerror += 1),
     onclose: () => void (calls.onclose += 1),
-    onretry: () => void (calls.onretry += 1),
+    onretry: (info) => {
+      calls.onretry += 1;
+      calls.reasons.push(`${info.reason} ${info.delay}`);
+    },
     onmessage: (message) => void calls.messages.push(message.data),
     ...init,
     // No jitter, so delays are exact; a test's own policy is kept.
@@ -71,7 +74,7 @@ function start(init: FetchEventSourceInit) {
 }
 
 describe('a GET stream (pauses while hidden by default)', () => {
-  test('hide aborts the request, no retry fires while hidden, show sends exactly one request with Last-Event-ID', async () => {
+  test('hide aborts the request, no retry fires while hidden (onretry says it waits for the page), show sends exactly one request with Last-Event-ID', async () => {
     useFakeClock();
     let token = 'first';
     const { fetch, bodies } = watchBodies();
@@ -91,7 +94,7 @@ describe('a GET stream (pauses while hidden by default)', () => {
     expect(api.requests[1]).toMatchObject({ lastEventId: '41', authorization: 'Bearer refreshed' });
     (await api.stream(1)).push('id: 42\ndata: b\n\n');
     await settle();
-    expect(calls).toMatchObject({ onerror: 0, onclose: 0, onretry: 0, messages: ['a', 'b'] });
+    expect(calls).toMatchObject({ onerror: 0, onclose: 0, reasons: ['hidden Infinity'], messages: ['a', 'b'] });
     controller.abort();
     await done;
     expect(page.listeners).toBe(0);
@@ -153,6 +156,32 @@ describe('a POST stream', () => {
     expect(calls.messages).toEqual(['a', 'b', 'c']);
     expect(api.requests).toHaveLength(1);
     expect(bodies[0]?.cancelled).toBe(false);
+    controller.abort();
+    await done;
+  });
+
+  test('that resumes with a GET: the POST stays open while hidden, the GET resume waits for the page', async () => {
+    useFakeClock();
+    const { calls, controller, done } = start({
+      method: 'POST',
+      body: 'paid prompt',
+      request: ({ attempt }) => (attempt > 1 ? { method: 'GET', input: `${TEST_URL}?stream=a1` } : undefined),
+    });
+    const stream = await api.stream(0);
+    setVisibility('hidden');
+    stream.push('id: 1\ndata: a\n\n');
+    await settle();
+    expect(calls.messages).toEqual(['a']);
+    stream.fail();
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(api.requests).toHaveLength(1);
+    expect(calls.reasons).toEqual(['backoff 1000', 'hidden Infinity']);
+    setVisibility('visible');
+    await settle();
+    expect(api.requests.map((request) => [request.method, request.lastEventId])).toEqual([
+      ['POST', null],
+      ['GET', '1'],
+    ]);
     controller.abort();
     await done;
   });
@@ -228,15 +257,16 @@ describe('the visibilitychange listener is removed', () => {
 });
 
 describe('the network', () => {
-  test('a reconnect due while offline waits for the online event, then goes at once', async () => {
+  test('a reconnect due while offline waits for the online event (onretry says so), then goes at once', async () => {
     useFakeClock();
     api.reply(status(503));
     setOnline(false);
-    const { controller, done } = start({ method: 'POST', body: 'x' });
+    const { calls, controller, done } = start({ method: 'POST', body: 'x' });
     await vi.advanceTimersByTimeAsync(0);
     expect(api.requests).toHaveLength(1); // the first request is always sent
     await vi.advanceTimersByTimeAsync(60_000);
     expect(api.requests).toHaveLength(1);
+    expect(calls.reasons).toEqual(['backoff 1000', 'offline Infinity']);
     setOnline(true);
     await settle();
     expect(api.requests).toHaveLength(2);

@@ -2,21 +2,6 @@
 import { describe, expect, test } from 'vitest';
 import { defaults, normalizeOptions } from '../../src/options.js';
 
-describe('the label: what error messages say of the request', () => {
-  test.each([
-    ['https://api.example.com/chat?token=s3cr3t#frag', undefined, 'GET https://api.example.com/chat'],
-    ['https://api.example.com/a/b/', 'post', 'POST https://api.example.com/a/b/'],
-    [new URL('https://api.example.com/x?y=1'), 'PUT', 'PUT https://api.example.com/x'],
-    ['/relative/path?q=1#f', undefined, 'GET /relative/path'],
-  ] as const)('%s (%s) → %s', (input, method, expected) => {
-    expect(normalizeOptions(input, method ? { method } : {}).label).toBe(expected);
-  });
-
-  test('takes the method of a Request input', () => {
-    expect(normalizeOptions(new Request('https://api.example.com/', { method: 'DELETE' })).method).toBe('DELETE');
-  });
-});
-
 describe('normalizeOptions: every bad value and its message', () => {
   const url = 'https://api.example.com/events';
   test.each([
@@ -56,16 +41,17 @@ describe('normalizeOptions: every bad value and its message', () => {
     const onmessage = () => {};
     const options = normalizeOptions(url, { method: 'POST', credentials: 'include', onmessage });
     expect(options).toMatchObject({
-      label: `POST ${url}`,
-      request: { method: 'POST', credentials: 'include' },
+      call: { input: url, method: 'POST', label: `POST ${url}`, init: { method: 'POST', credentials: 'include' } },
+      checkUrl: true,
+      idempotencyKey: undefined,
       retry: defaults.retry,
       reconnectOnClose: false,
       lastEventId: '',
-      openWhenHidden: true,
+      openWhenHidden: undefined,
       maxEventSize: 16 * 1024 * 1024,
       idleTimeout: 0,
     });
-    expect(options.request).not.toHaveProperty('onmessage');
+    expect(options.call.init).not.toHaveProperty('onmessage');
     expect(options.onmessage).toBe(onmessage);
   });
 
@@ -75,8 +61,18 @@ describe('normalizeOptions: every bad value and its message', () => {
     ['POST', true],
     ['PUT', true],
   ])('openWhenHidden defaults by method: %s → %s', (method, expected) => {
-    expect(normalizeOptions(url, { method }).openWhenHidden).toBe(expected);
+    expect(defaults.openWhenHidden(method)).toBe(expected);
     expect(normalizeOptions(url, { method, openWhenHidden: !expected }).openWhenHidden).toBe(!expected);
+  });
+
+  test('idempotencyKey: true is a random 128-bit key per call; a string is kept', () => {
+    const first = normalizeOptions(url, { method: 'POST', idempotencyKey: true }).idempotencyKey;
+    const second = normalizeOptions(url, { method: 'POST', idempotencyKey: true }).idempotencyKey;
+    expect(first).toMatch(/^[0-9a-f]{32}$/);
+    expect(second).not.toBe(first);
+    expect(normalizeOptions(url, { idempotencyKey: 'order-42' }).idempotencyKey).toBe('order-42');
+    expect(normalizeOptions(url, { idempotencyKey: false }).idempotencyKey).toBeUndefined();
+    expect(normalizeOptions(url, { idempotencyKey: '' }).idempotencyKey).toBeUndefined();
   });
 
   test('retry: false is kept as false; a partial policy is filled in', () => {

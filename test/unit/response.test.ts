@@ -2,7 +2,7 @@
 import { describe, expect, test } from 'vitest';
 import { ContentTypeError, HttpError } from '../../src/errors.js';
 import { classifyResponse } from '../../src/response.js';
-import { isFatal } from '../../src/retry.js';
+import { isFatal } from '../../src/policy.js';
 
 const label = 'GET https://api.example.com/events';
 const now = Date.parse('2026-11-22T12:00:00Z');
