@@ -3,7 +3,12 @@
  * main entry never imports this file. The library is imported by its package name, so the app and
  * this hook share one copy of it (one `HttpError` class, one `instanceof`).
  */
-import { fetchEventSource, type EventSourceMessage, type FetchEventSourceInit } from 'fetch-eventsource';
+import {
+  fetchEventSource,
+  type EventSourceMessage,
+  type FetchEventSourceInit,
+  type RetryReason,
+} from 'fetch-eventsource';
 import { useCallback, useEffect, useRef, useState } from 'react';
 
 /** What a UI renders: one state at a time. */
@@ -11,7 +16,9 @@ export type StreamStatus =
   | { state: 'idle' } // nothing started yet
   | { state: 'connecting' } // the first request is out
   | { state: 'open' } // events are flowing
-  | { state: 'reconnecting'; at: number; attempt: number } // request number `attempt` goes at `at` (ms since epoch)
+  // Request number `attempt` goes at `at` (ms since epoch; `Infinity` while it waits for the network or
+  // the page, as `reason` says): see `RetryInfo`.
+  | { state: 'reconnecting'; at: number; attempt: number; reason: RetryReason }
   | { state: 'done' } // the server ended the stream, a 204, or the handler called `done()`
   | { state: 'stopped' } // `stop()`, a newer `start()`, the caller's signal, or an unmount the component came back from
   | { state: 'failed'; error: unknown }; // the typed error that ended it (an `HttpError`, a `RetryLimitError`, …)
@@ -45,7 +52,11 @@ export interface EventStream {
   readonly lastEventId: string;
   /** Opens a stream, aborting the one before. Resolves with its final status; never rejects (see `status`). */
   start: (input: RequestInfo | URL, init?: StreamInit) => Promise<StreamStatus>;
-  /** Starts the last `start()`'s request again, from `lastEventId`: the server resumes after it. */
+  /**
+   * Starts the last `start()`'s request again, from `lastEventId`: the server resumes after it. It
+   * knows only this component's streams: after a page reload, start again with a saved id (the
+   * README's reload recipe), and it resolves `idle`, sending nothing, when nothing was started.
+   */
   resume: () => Promise<StreamStatus>;
   /** Aborts the stream and any pending reconnect. */
   stop: () => void;
@@ -105,11 +116,16 @@ export function useEventStream(
       // Events gathered while `throttle` runs, handed over together.
       let batch: EventSourceMessage[] = [];
       let flushing: ReturnType<typeof setTimeout> | undefined;
+      // Events still gathered when the stream is stopped (stop(), a newer start(), the caller's
+      // signal, an unmount) or `done()` are dropped: no handler runs after that.
       const flush = () => {
         flushing = undefined;
         const taken = batch;
         batch = [];
-        for (const message of taken) if (!finished) latestOnMessage.current(message, controls);
+        for (const message of taken) {
+          if (signal.aborted) return;
+          latestOnMessage.current(message, controls);
+        }
       };
       let attempt = 1;
       update({ state: 'connecting' });
@@ -128,8 +144,9 @@ export function useEventStream(
             flushing ??= setTimeout(flush, throttle);
           },
           onretry: (info) => {
-            attempt += 1;
-            update({ state: 'reconnecting', at: Date.now() + info.delay, attempt });
+            // A wait for the network or the page comes after the reconnect was announced: same attempt.
+            if (info.reason !== 'offline' && info.reason !== 'hidden') attempt += 1;
+            update({ state: 'reconnecting', at: Date.now() + info.delay, attempt, reason: info.reason });
             init.onretry?.(info);
           },
         });

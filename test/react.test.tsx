@@ -56,6 +56,8 @@ describe('useEventStream: the status a UI renders', () => {
     const second = await api.stream(1);
     const reconnecting = states.find((s) => s.state === 'reconnecting');
     expect(reconnecting).toMatchObject({ attempt: 2 });
+    // initialDelay 20 ms, or the 100 ms floor when the drop came sooner than 80 ms after the request.
+    expect(['backoff', 'min-interval']).toContain((reconnecting as { reason: string }).reason);
     expect((reconnecting as { at: number }).at).toBeGreaterThanOrEqual(before + 20);
     second.push('id: 2\ndata: b\n\n');
     await waitFor(() => expect(hook.result.current.status.state).toBe('open'));
@@ -323,5 +325,61 @@ describe('useEventStream: what a chat UI reaches for', () => {
     expect(renders - before).toBeLessThanOrEqual(2);
     act(() => current!.stop());
     view.unmount();
+  });
+
+  test.each(['unmount', 'stop'] as const)(
+    'throttle: events gathered when the stream ends by %s are dropped, and onMessage never runs after it',
+    async (ending) => {
+      const received: string[] = [];
+      const hook = renderHook(() => useEventStream((message) => void received.push(message.data), { throttle: 100 }));
+      act(() => void hook.result.current.start(TEST_URL));
+      const stream = await api.stream(0);
+      await waitFor(() => expect(hook.result.current.status.state).toBe('open'));
+      stream.push('data: 1\n\ndata: 2\n\ndata: 3\n\n');
+      await settle();
+      if (ending === 'unmount') hook.unmount();
+      else act(() => hook.result.current.stop());
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(received).toEqual([]);
+    },
+  );
+});
+
+describe('the reload recipe (README)', () => {
+  /** The README's recipe: what was shown and the id it reached are saved; a new page picks up from there. */
+  function Answer({ id }: { id: string }) {
+    const key = `answer:${id}`;
+    const saved = JSON.parse(sessionStorage.getItem(key) ?? '{"text":"","lastEventId":""}') as {
+      text: string;
+      lastEventId: string;
+    };
+    const [text, setText] = useState(saved.text);
+    const shown = useRef(saved);
+    const { start } = useEventStream((message) => {
+      shown.current = { text: shown.current.text + message.data, lastEventId: message.id || shown.current.lastEventId };
+      sessionStorage.setItem(key, JSON.stringify(shown.current));
+      setText(shown.current.text);
+    });
+    useEffect(() => {
+      void start(TEST_URL, { lastEventId: shown.current.lastEventId });
+    }, [start]);
+    return <p>{text}</p>;
+  }
+
+  test('a reload mid-answer shows what was shown and resumes after the last id, once', async () => {
+    sessionStorage.clear();
+    const first = render(<Answer id="a1" />);
+    const stream = await api.stream(0);
+    stream.push('id: 1\ndata: Hel\n\nid: 2\ndata: lo\n\n');
+    await waitFor(() => expect(first.container.textContent).toBe('Hello'));
+    first.unmount(); // the reload
+    const second = render(<Answer id="a1" />);
+    expect(second.container.textContent).toBe('Hello');
+    const resumed = await api.stream(1);
+    resumed.push('id: 3\ndata: , world\n\n');
+    resumed.end();
+    await waitFor(() => expect(second.container.textContent).toBe('Hello, world'));
+    expect(api.requests.map((request) => request.lastEventId)).toEqual([null, '2']);
+    second.unmount();
   });
 });

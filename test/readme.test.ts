@@ -20,6 +20,8 @@ const leftToTheReader: Array<[string, string]> = [
   ['saveCursor', 'declare function saveCursor(id: string): Promise<void>;'],
   ['showLogin', 'declare function showLogin(details: unknown): void;'],
   ['answer', 'declare let answer: string;'],
+  ['chatId', 'declare const chatId: string;'],
+  ['messages', 'declare const messages: unknown[];'],
 ];
 
 test('every ts/tsx block of the README type-checks', async () => {

@@ -9,14 +9,27 @@ import type { Pending, Turn } from './saved.js';
 
 const log = (kind: Parameters<typeof addToTimeline>[1], text: string) => addToTimeline('chat', kind, text);
 
-/** Why the library waits `info.delay` ms before the next request, as far as the page can tell. */
-function whyThisDelay(info: RetryInfo, serverRetry: number | undefined): string {
-  if (isHttpError(info.error) && info.error.retryAfter !== undefined) {
-    return `the server's Retry-After (${info.error.retryAfter / 1000} s)`;
+/** What the library says it waits for, and why (`RetryInfo.reason`), in the timeline's words. */
+function whyThisWait(info: RetryInfo, serverRetry: number | undefined): string {
+  const jitter = info.jitter >= 1 ? `, + ${Math.round(info.jitter)} ms jitter` : '';
+  switch (info.reason) {
+    case 'offline':
+      return 'waiting for the network to come back';
+    case 'hidden':
+      return 'waiting for the page to be shown';
+    case 'server-retry':
+      return `next request in ${Math.round(info.delay)} ms: the server's retry: ${serverRetry} ms, after progress${jitter}`;
+    case 'retry-after': {
+      const asked = isHttpError(info.error) ? ` (${(info.error.retryAfter ?? 0) / 1000} s)` : '';
+      return `next request in ${Math.round(info.delay)} ms: the server's Retry-After${asked}${jitter}`;
+    }
+    case 'onerror':
+      return `next request in ${Math.round(info.delay)} ms: this page's onerror asked for it`;
+    case 'min-interval':
+      return `next request in ${Math.round(info.delay)} ms: the floor (minInterval), requests stay 100 ms apart`;
+    case 'backoff':
+      return `next request in ${Math.round(info.delay)} ms: exponential backoff, step ${info.step}${jitter}`;
   }
-  if (info.failures <= 1 && serverRetry !== undefined) return `the server's retry: ${serverRetry} ms, after progress`;
-  if (info.delay <= 100) return 'the floor (minInterval): requests stay 100 ms apart';
-  return `exponential backoff, failure ${info.failures} in a row, with jitter`;
 }
 
 /**
@@ -24,7 +37,7 @@ function whyThisDelay(info: RetryInfo, serverRetry: number | undefined): string 
  * lastEventId)` starts one, or resumes one after `lastEventId`.
  */
 export function useAnswerStream(pending: RefObject<Pending | null>, onUpdate: (current: Pending) => void) {
-  // The server's latest `retry:`, to say why a wait is what it is.
+  // The server's latest `retry:`, to name it when the library says it waits for it.
   const serverRetry = useRef<number | undefined>(undefined);
 
   // #region library
@@ -77,8 +90,7 @@ export function useAnswerStream(pending: RefObject<Pending | null>, onUpdate: (c
         }
         return undefined;
       },
-      onretry: (info) =>
-        log('retry', `next request in ${Math.round(info.delay)} ms: ${whyThisDelay(info, serverRetry.current)}`),
+      onretry: (info) => log('retry', whyThisWait(info, serverRetry.current)),
     });
   }
   // #endregion
