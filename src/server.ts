@@ -1,13 +1,19 @@
 /**
  * `fetch-eventsource/server`: writing event streams, and streams a client can resume by
  * `Last-Event-ID` on any server process (in memory for one process, in Redis for many). Never
- * imported by the main entry or by `fetch-eventsource/react`; `redis` is an optional peer used only
- * when the app passes its client to `redisStore`.
+ * imported by the main entry or by `fetch-eventsource/react`; `redis` and `ioredis` are optional peers,
+ * used only through the client the app passes to `redisStore`.
  */
 export { eventStream, eventStreamHeaders, eventStreamResponse, formatEvent } from './server/write.js';
 export type { EventStreamOptions, ServerEvent } from './server/write.js';
 export { memoryStore } from './server/memory-store.js';
 export { redisStore } from './server/redis-store.js';
-export type { RedisClientLike, RedisStoreOptions, RedisSubscriberLike } from './server/redis-store.js';
+export type { RedisClientLike, RedisStoreOptions } from './server/redis-store.js';
 export type { Producer, ReadOptions, ResumableStreamStore, StoreOptions } from './server/store.js';
-export { InvalidEventIdError, ResumableStreamError, StreamExistsError, StreamNotFoundError } from './server/errors.js';
+export {
+  InvalidEventIdError,
+  ResumableStreamError,
+  StoreError,
+  StreamExistsError,
+  StreamNotFoundError,
+} from './server/errors.js';

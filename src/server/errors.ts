@@ -33,3 +33,12 @@ export class StreamExistsError extends ResumableStreamError {
     this.streamId = streamId;
   }
 }
+
+/** The store's backend failed or did not answer in time (Redis down, say). `cause` is what it threw, if anything. */
+export class StoreError extends ResumableStreamError {
+  override name = 'StoreError' as const;
+
+  constructor(message: string, cause?: unknown) {
+    super(message, { cause });
+  }
+}

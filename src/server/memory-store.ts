@@ -23,14 +23,19 @@ interface MemoryStream {
   waiting: Set<() => void>;
 }
 
-const POSITION = /^\d+$/;
+/** A position counts events from 1; at most as many as a stream may hold. */
+const isPosition = (position: string) => /^\d{1,16}$/.test(position);
 
 /**
  * A store in this process's memory: the default, for one server process. Positions count events
  * from 1. A finished stream is dropped `expireAfter` ms after it ended.
  */
 export function memoryStore(options: StoreOptions = {}): ResumableStreamStore {
-  const { expireAfter = storeDefaults.expireAfter, maxEvents = storeDefaults.maxEvents } = options;
+  const {
+    expireAfter = storeDefaults.expireAfter,
+    maxEvents = storeDefaults.maxEvents,
+    maxBytes = storeDefaults.maxBytes,
+  } = options;
   const streams = new Map<string, MemoryStream>();
 
   function wake(stream: MemoryStream): void {
@@ -41,15 +46,19 @@ export function memoryStore(options: StoreOptions = {}): ResumableStreamStore {
   async function produce(streamId: string, stream: MemoryStream, events: AsyncIterable<ServerEvent>) {
     const { signal } = stream.producing;
     let end: ServerEvent | null = null;
+    let bytes = 0;
     try {
       for await (const event of events) {
         if (signal.aborted) break;
-        if (stream.events.length >= maxEvents) {
-          end = errorEvent('StreamLimitError', `the stream passed maxEvents (${maxEvents})`);
+        const stored = storedEvent(event);
+        bytes += stored.data.length;
+        if (stream.events.length >= maxEvents || bytes > maxBytes) {
+          const limit = bytes > maxBytes ? `maxBytes (${maxBytes})` : `maxEvents (${maxEvents})`;
+          end = errorEvent('StreamLimitError', `the stream passed ${limit}`);
           stream.producing.abort();
           break;
         }
-        stream.events.push(storedEvent(event));
+        stream.events.push(stored);
         wake(stream);
       }
     } catch (error) {
@@ -111,21 +120,29 @@ export function memoryStore(options: StoreOptions = {}): ResumableStreamStore {
       if (streams.has(checkStreamId(streamId))) throw new StreamExistsError(streamId);
       const stream: MemoryStream = { events: [], end: undefined, producing: new AbortController(), waiting: new Set() };
       streams.set(streamId, stream);
-      void produce(streamId, stream, producer(stream.producing.signal));
+      let events: AsyncIterable<ServerEvent>;
+      try {
+        events = producer(stream.producing.signal);
+      } catch (error) {
+        // A producer that throws at once made nothing: the id is left free to start again.
+        streams.delete(streamId);
+        throw error;
+      }
+      void produce(streamId, stream, events);
     },
     async read(streamId, { lastEventId, signal }: ReadOptions = {}) {
       const stream = streams.get(streamId);
       if (!stream) throw new StreamNotFoundError(streamId);
       let from = 0;
       if (lastEventId !== undefined) {
-        const parsed = parseEventId(lastEventId, POSITION);
+        const parsed = parseEventId(lastEventId, isPosition);
         if (parsed.streamId !== streamId) throw new StreamNotFoundError(parsed.streamId);
         from = Number(parsed.position);
       }
       return follow(streamId, stream, from, signal);
     },
     async resume(lastEventId, options = {}) {
-      return store.read(parseEventId(lastEventId, POSITION).streamId, { ...options, lastEventId });
+      return store.read(parseEventId(lastEventId, isPosition).streamId, { ...options, lastEventId });
     },
     async stop(streamId) {
       streams.get(streamId)?.producing.abort();

@@ -1,4 +1,5 @@
-import { StreamExistsError, StreamNotFoundError } from './errors.js';
+import { StoreError, StreamExistsError, StreamNotFoundError } from './errors.js';
+import { linkTo, type RedisClientLike } from './redis-client.js';
 import {
   checkStreamId,
   errorEvent,
@@ -13,24 +14,7 @@ import {
 } from './store.js';
 import type { ServerEvent } from './write.js';
 
-/**
- * What the store needs of a connected node-redis client (`redis` 4 to 6, `createClient()` after
- * `connect()`): raw commands, and a duplicate connection for pub/sub.
- */
-export interface RedisClientLike {
-  sendCommand<T = unknown>(args: string[]): Promise<T>;
-  duplicate(): RedisSubscriberLike;
-}
-
-/** The duplicated connection the store subscribes with. */
-export interface RedisSubscriberLike {
-  connect(): Promise<unknown>;
-  subscribe(channel: string, listener: (message: string) => void): Promise<unknown>;
-  unsubscribe(channel: string, listener?: (message: string) => void): Promise<unknown>;
-  on?(event: 'error', listener: (error: unknown) => void): unknown;
-  close?(): Promise<unknown>;
-  quit?(): Promise<unknown>;
-}
+export type { RedisClientLike } from './redis-client.js';
 
 export interface RedisStoreOptions extends StoreOptions {
   /**
@@ -46,22 +30,47 @@ export interface RedisStoreOptions extends StoreOptions {
    * @default 3000
    */
   leaseTtl?: number | undefined;
+  /**
+   * Milliseconds the store waits for Redis to answer one command. Past it the command fails with a
+   * `StoreError`: `start` rejects, a reader ends with a `StoreError` event, a producer is stopped.
+   * Without it a client that queues commands while Redis is down (node-redis does) would hold every
+   * call for the whole outage.
+   * @default 5000
+   */
+  commandTimeout?: number | undefined;
 }
 
 // Entry fields: `d` data, `e` event, `r` retry; `s` marks the start, `x` the end (its value: "" for a
 // clean end, else the JSON of the error event's data).
-const POSITION = /^\d+-\d+$/;
+
+/** A Redis stream entry id, `<ms>-<seq>`, each part a 64-bit unsigned integer as Redis takes it. */
+function isEntryId(position: string): boolean {
+  const parts = /^(\d{1,20})-(\d{1,20})$/.exec(position);
+  return parts !== null && parts.slice(1).every((part) => BigInt(part) <= 0xffff_ffff_ffff_ffffn);
+}
 // Appends one producer keeps in flight on the connection (order is kept: one connection, one queue).
 const APPEND_WINDOW = 64;
 
-// KEYS: events, lease. ARGV: lease token, lease ttl, expireAfter. Creates the stream unless it exists.
+// Every key is written with its expiry in the same script, so no key outlives its stream, even one
+// recreated by a command queued while Redis restarted. While a producer runs, its events live
+// `liveTtl` (expireAfter plus twice the lease), so its death is noticed before they expire; the end
+// sets `expireAfter` from then.
+
+// KEYS: events, lease. ARGV: lease token, lease ttl, live ttl. Creates the stream unless it exists.
 const START = `if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
 redis.call('XADD', KEYS[1], '*', 's', '1')
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1`;
 
-// KEYS: events, lease, stop. ARGV: lease token, lease ttl, expireAfter.
+// KEYS: events. ARGV: live ttl, the entry's fields. Appends unless the stream is gone (Redis
+// restarted, or it expired): then nothing is written and the reply is nil.
+const APPEND = `if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+local id = redis.call('XADD', KEYS[1], '*', unpack(ARGV, 2))
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return id`;
+
+// KEYS: events, lease, stop. ARGV: lease token, lease ttl, live ttl.
 // -1: the lease is not ours any more; 1: stop was asked; 0: carry on.
 const RENEW = `if redis.call('GET', KEYS[2]) ~= ARGV[1] then return -1 end
 redis.call('PEXPIRE', KEYS[2], ARGV[2])
@@ -79,10 +88,13 @@ redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 1`;
 
 /**
- * A store in Redis Streams, for many server processes sharing one Redis: `XADD` per event under the
- * entry id Redis assigns, `XRANGE` to replay, pub/sub to wake live readers, a lease the producer
- * renews so readers elsewhere learn when its process died. `client` is the app's connected client;
- * the store duplicates it once for pub/sub (`close()` ends that connection, not the app's).
+ * A store in Redis Streams, for many server processes sharing one Redis or a Redis Cluster: an
+ * append (`XADD` and its expiry, in one script) per event under the entry id Redis assigns, `XRANGE`
+ * to replay, pub/sub to wake live readers (sharded on a cluster), a lease the producer renews so
+ * readers elsewhere learn when its process died. `client` is the app's connected client, node-redis
+ * or ioredis, single or cluster (see `RedisClientLike`); the store duplicates it once for pub/sub
+ * (`close()` ends that connection, not the app's). Every key of a stream carries its id as a hash
+ * tag, so a stream lives in one slot.
  */
 export function redisStore(
   client: RedisClientLike,
@@ -93,7 +105,12 @@ export function redisStore(
     leaseTtl = 3000,
     expireAfter = storeDefaults.expireAfter,
     maxEvents = storeDefaults.maxEvents,
+    maxBytes = storeDefaults.maxBytes,
+    commandTimeout = 5000,
   } = options;
+  const link = linkTo(client);
+  // How long a running stream's events live: past its producer's death being noticed.
+  const liveTtl = expireAfter + 2 * leaseTtl;
   const keys = (streamId: string) => {
     const base = `${prefix}{${streamId}}`;
     return {
@@ -104,35 +121,49 @@ export function redisStore(
       notify: `${base}:notify`,
     };
   };
-  const command = <T>(...args: Array<string | number>) => client.sendCommand<T>(args.map(String));
+  /** One command, bounded by `commandTimeout`; `key` routes it on a cluster. */
+  function command<T>(key: string, ...args: Array<string | number>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new StoreError(`Redis did not answer ${String(args[0])} within ${commandTimeout} ms`)),
+        commandTimeout,
+      );
+      link.command<T>(key, args).then(
+        (reply) => {
+          clearTimeout(timer);
+          resolve(reply);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(new StoreError(`Redis: ${messageOf(error)}`, error));
+        },
+      );
+    });
+  }
+  // EVAL, not EVALSHA: Redis caches the compiled script either way, and an EVALSHA that met a node
+  // without the script (a failover) would have to be re-sent, out of order with the appends after it.
   const script = <T>(lua: string, keyNames: string[], ...args: Array<string | number>) =>
-    command<T>('EVAL', lua, keyNames.length, ...keyNames, ...args);
+    command<T>(keyNames[0]!, 'EVAL', lua, keyNames.length, ...keyNames, ...args);
+  const publish = (channel: string, message: string) =>
+    link.publish(channel, message).catch(() => {
+      // A lost wake-up is caught up by the readers' own clock (a third of the lease).
+    });
 
-  // One subscriber connection for the store; a channel's listeners share one subscription.
-  let subscriber: Promise<RedisSubscriberLike> | undefined;
+  // The store's subscriptions: a channel's listeners share one.
   const listeners = new Map<string, Set<(message: string) => void>>();
   async function listen(channel: string, listener: (message: string) => void): Promise<() => void> {
-    subscriber ??= (async () => {
-      const connection = client.duplicate();
-      // node-redis emits connection errors as events, which would crash the process unheard; a lost
-      // connection shows where it matters: in the commands that fail and the readers that end.
-      connection.on?.('error', () => {});
-      await connection.connect();
-      return connection;
-    })();
-    const connection = await subscriber;
     let set = listeners.get(channel);
     if (!set) {
       const created = new Set<(message: string) => void>();
       listeners.set(channel, (set = created));
-      await connection.subscribe(channel, (message) => created.forEach((each) => each(message)));
+      await link.subscribe(channel, (message) => created.forEach((each) => each(message)));
     }
     set.add(listener);
     return () => {
       set.delete(listener);
       if (set.size > 0 || listeners.get(channel) !== set) return;
       listeners.delete(channel);
-      connection.unsubscribe(channel).catch(() => {});
+      link.unsubscribe(channel).catch(() => {});
     };
   }
 
@@ -146,17 +177,20 @@ export function redisStore(
     const { signal } = producing;
     let end = '';
     let lost = false;
+    const stopLost = () => {
+      // Redis is lost, or the stream is gone from it: nothing more can be stored.
+      lost = true;
+      producing.abort();
+    };
     const unlisten = await listen(key.notify, (message) => message === 's' && producing.abort()).catch(() => () => {});
     const renewal = setInterval(() => {
-      script<number>(RENEW, [key.events, key.lease, key.stop], token, leaseTtl, expireAfter).then(
+      script<number>(RENEW, [key.events, key.lease, key.stop], token, leaseTtl, liveTtl).then(
         (state) => state !== 0 && producing.abort(),
-        () => {
-          lost = true;
-          producing.abort();
-        },
+        stopLost,
       );
     }, leaseTtl / 3);
     let count = 0;
+    let bytes = 0;
     // Appends are pipelined: up to APPEND_WINDOW in flight on the connection, which keeps their
     // order; each wakes the readers once Redis has it, unless a later append will (the last one of
     // a burst always does), so readers fetch in batches rather than once per event.
@@ -164,25 +198,23 @@ export function redisStore(
     try {
       for await (const event of events) {
         if (signal.aborted) break;
-        if (++count > maxEvents) {
-          end = errorEvent('StreamLimitError', `the stream passed maxEvents (${maxEvents})`).data;
+        const { data, event: type, retry } = storedEvent(event);
+        bytes += data.length;
+        if (++count > maxEvents || bytes > maxBytes) {
+          const limit = count > maxEvents ? `maxEvents (${maxEvents})` : `maxBytes (${maxBytes})`;
+          end = errorEvent('StreamLimitError', `the stream passed ${limit}`).data;
           producing.abort();
           break;
         }
-        const { data, event: type, retry } = storedEvent(event);
         const fields = ['d', data];
         if (type !== undefined) fields.push('e', type);
         if (retry !== undefined) fields.push('r', String(retry));
         const position = count;
         inFlight.push(
-          command('XADD', key.events, '*', ...fields).then(
-            () => void (position === count && command('PUBLISH', key.notify, 'a').catch(() => {})),
-            () => {
-              // Redis is lost: nothing more can be stored, so the producer is stopped.
-              lost = true;
-              producing.abort();
-            },
-          ),
+          script<string | null>(APPEND, [key.events], liveTtl, ...fields).then((id) => {
+            if (id === null) stopLost();
+            else if (position === count) void publish(key.notify, 'a');
+          }, stopLost),
         );
         if (inFlight.length >= APPEND_WINDOW) await inFlight.shift();
       }
@@ -194,7 +226,7 @@ export function redisStore(
       unlisten();
       if (!lost) {
         await script(END, [key.events, key.lease, key.ended], end, expireAfter, token)
-          .then(() => command('PUBLISH', key.notify, 'x'))
+          .then(() => publish(key.notify, 'x'))
           .catch(() => {});
       }
     }
@@ -216,7 +248,15 @@ export function redisStore(
 
     /** Fills `buffer` with what is stored after `after`; true once the end was read (its event, if any, buffered). */
     async function readMore(): Promise<boolean> {
-      const entries = await command<Array<[string, string[]]>>('XRANGE', key.events, `(${after}`, '+', 'COUNT', 512);
+      const entries = await command<Array<[string, string[]]>>(
+        key.events,
+        'XRANGE',
+        key.events,
+        `(${after}`,
+        '+',
+        'COUNT',
+        512,
+      );
       for (const [id, fields] of entries) {
         after = id;
         const field = Object.fromEntries(pairs(fields));
@@ -251,20 +291,23 @@ export function redisStore(
             await woken;
             clearTimeout(timer);
             if (closed) continue;
-            const leased = await command<number>('EXISTS', key.lease);
+            const leased = await command<number>(key.lease, 'EXISTS', key.lease);
             if (!leased) {
               const message = `the process producing stream "${streamId}" stopped renewing its lease`;
               const lost = errorEvent('ProducerLostError', message).data;
               await script(END, [key.events, key.lease, key.ended], lost, expireAfter, '');
               // Read on from past the end of a finished stream: nothing more will come.
-              ended = (await readMore()) || (buffer.length === 0 && (await command<number>('EXISTS', key.ended)) === 1);
+              ended =
+                (await readMore()) ||
+                (buffer.length === 0 && (await command<number>(key.ended, 'EXISTS', key.ended)) === 1);
             }
           }
         } catch (error) {
           // The store is unreachable: one error event, then the end.
           if (closed) return done;
           await iterator.return!();
-          return { value: errorEvent('StoreError', `Redis: ${messageOf(error)}`), done: false };
+          const failure = error instanceof StoreError ? error : new StoreError(`Redis: ${messageOf(error)}`);
+          return { value: errorEvent(failure.name, failure.message), done: false };
         }
       },
       // eslint-disable-next-line @typescript-eslint/require-await -- an iterator's return() is async
@@ -289,37 +332,42 @@ export function redisStore(
     async start(streamId: string, producer: (signal: AbortSignal) => AsyncIterable<ServerEvent>) {
       const key = keys(checkStreamId(streamId));
       const token = crypto.randomUUID();
-      const created = await script<number>(START, [key.events, key.lease], token, leaseTtl, expireAfter);
+      const created = await script<number>(START, [key.events, key.lease], token, leaseTtl, liveTtl);
       if (!created) throw new StreamExistsError(streamId);
       const producing = new AbortController();
-      void produce(streamId, token, producer(producing.signal), producing);
+      let events: AsyncIterable<ServerEvent>;
+      try {
+        events = producer(producing.signal);
+      } catch (error) {
+        // A producer that throws at once made nothing: the id is left free to start again.
+        await command(key.events, 'DEL', key.events, key.lease).catch(() => {});
+        throw error;
+      }
+      void produce(streamId, token, events, producing);
     },
     async read(streamId: string, { lastEventId, signal }: ReadOptions = {}) {
       let from = '0-0';
       if (lastEventId !== undefined) {
-        const parsed = parseEventId(lastEventId, POSITION);
+        const parsed = parseEventId(lastEventId, isEntryId);
         if (parsed.streamId !== streamId) throw new StreamNotFoundError(parsed.streamId);
         from = parsed.position;
       }
-      if (!(await command<number>('EXISTS', keys(checkStreamId(streamId)).events))) {
-        throw new StreamNotFoundError(streamId);
-      }
+      const key = keys(checkStreamId(streamId));
+      if (!(await command<number>(key.events, 'EXISTS', key.events))) throw new StreamNotFoundError(streamId);
       return follow(streamId, from, signal);
     },
     async resume(lastEventId: string, options: Pick<ReadOptions, 'signal'> = {}) {
-      return store.read(parseEventId(lastEventId, POSITION).streamId, { ...options, lastEventId });
+      return store.read(parseEventId(lastEventId, isEntryId).streamId, { ...options, lastEventId });
     },
     async stop(streamId: string) {
       const key = keys(checkStreamId(streamId));
-      await command('SET', key.stop, '1', 'PX', expireAfter);
-      await command('PUBLISH', key.notify, 's');
+      await command(key.stop, 'SET', key.stop, '1', 'PX', expireAfter);
+      await publish(key.notify, 's');
     },
     /** Ends the store's pub/sub connection (the app's client is the app's to close). */
     async close() {
-      const connection = await subscriber;
-      subscriber = undefined;
       listeners.clear();
-      await (connection?.close?.() ?? connection?.quit?.());
+      await link.close();
     },
   };
   return store;

@@ -44,13 +44,21 @@ export interface StoreOptions {
   expireAfter?: number | undefined;
   /**
    * The most events one stream holds: past it the producer is stopped and the stream ends with an
-   * `error` event (`StreamLimitError`), so a runaway producer cannot fill the memory or Redis.
-   * @default 10000
+   * `error` event (`StreamLimitError`), so a runaway producer cannot fill the memory or Redis. Far
+   * above any real answer: a reasoning model's 100,000-token answer at one event per token is a
+   * tenth of it.
+   * @default 1000000
    */
   maxEvents?: number | undefined;
+  /**
+   * The most characters of `data` one stream holds, all events together: past it the stream ends
+   * as past `maxEvents`. 32 Mi characters is some 300 times a long chat answer's JSON.
+   * @default 33554432 (32 Mi)
+   */
+  maxBytes?: number | undefined;
 }
 
-export const storeDefaults = { expireAfter: 10 * 60_000, maxEvents: 10_000 } as const;
+export const storeDefaults = { expireAfter: 10 * 60_000, maxEvents: 1_000_000, maxBytes: 32 * 1024 * 1024 } as const;
 
 /** The stream id, or a `TypeError` saying what a stream id may hold. */
 export function checkStreamId(streamId: string): string {
@@ -60,12 +68,18 @@ export function checkStreamId(streamId: string): string {
   return streamId;
 }
 
-/** `<stream id>:<position>` split, or `InvalidEventIdError`; `position` must match the store's own form. */
-export function parseEventId(lastEventId: string, position: RegExp): { streamId: string; position: string } {
+/**
+ * `<stream id>:<position>` split, or `InvalidEventIdError` (a 400); `isPosition` says whether the
+ * position is of the store's own form, within what it can issue.
+ */
+export function parseEventId(
+  lastEventId: string,
+  isPosition: (position: string) => boolean,
+): { streamId: string; position: string } {
   const colon = lastEventId.lastIndexOf(':');
   const streamId = lastEventId.slice(0, colon);
   const at = lastEventId.slice(colon + 1);
-  if (colon < 0 || !/^[\w.-]{1,200}$/.test(streamId) || !position.test(at)) throw new InvalidEventIdError();
+  if (colon < 0 || !/^[\w.-]{1,200}$/.test(streamId) || !isPosition(at)) throw new InvalidEventIdError();
   return { streamId, position: at };
 }
 

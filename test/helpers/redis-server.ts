@@ -18,9 +18,14 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** A real redis-server on a free loopback port, persistence off; `stop()` ends it by PID. */
-export async function startRedis(): Promise<{ url: string; port: number; pid: number; stop: () => Promise<void> }> {
-  const port = await freePort();
+/**
+ * A real redis-server on a free loopback port (or `port`: a restart), persistence off; `stop()`
+ * ends it by PID.
+ */
+export async function startRedis(
+  port?: number,
+): Promise<{ url: string; port: number; pid: number; stop: () => Promise<void> }> {
+  port ??= await freePort();
   const child: ChildProcess = spawn(
     REDIS_SERVER,
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no'],

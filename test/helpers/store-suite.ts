@@ -1,0 +1,256 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { describe, expect, test } from 'vitest';
+import { fetchEventSource } from '../../src/index.js';
+import {
+  eventStreamResponse,
+  InvalidEventIdError,
+  StreamExistsError,
+  StreamNotFoundError,
+  type ResumableStreamStore,
+  type ServerEvent,
+} from '../../src/server.js';
+import { useServers } from './http-server.js';
+
+/** Makes a store of one kind, with these options. */
+export type MakeStore = (options?: {
+  expireAfter?: number;
+  maxEvents?: number;
+  maxBytes?: number;
+  leaseTtl?: number;
+}) => Promise<ResumableStreamStore>;
+
+/** `count` events "1"…"count", a `wait` ms pause before each, then the end. */
+export function tokens(count: number, wait = 0, seen?: { signal?: AbortSignal; finished?: boolean }) {
+  return async function* (signal: AbortSignal): AsyncGenerator<ServerEvent> {
+    if (seen) seen.signal = signal;
+    try {
+      for (let n = 1; n <= count; n++) {
+        if (wait) await new Promise((resolve) => setTimeout(resolve, wait));
+        yield { data: String(n), event: 'token', id: 'ignored' };
+      }
+    } finally {
+      if (seen) seen.finished = true;
+    }
+  };
+}
+
+export async function collect(iterable: AsyncIterable<ServerEvent>, take = Infinity): Promise<ServerEvent[]> {
+  const out: ServerEvent[] = [];
+  for await (const event of iterable) {
+    out.push(event);
+    if (out.length >= take) break;
+  }
+  return out;
+}
+
+/**
+ * One behaviour suite, run against every store: `stores` is [name, make, the reason to skip]. The
+ * memory store's positions count events; every other store is Redis, whose positions are entry ids.
+ */
+export function storeSuite(stores: Array<[string, MakeStore, string | undefined]>) {
+  const serve = useServers();
+  describe.each(stores)('%s store', (name, make, skip) => {
+    test.skipIf(skip)(
+      `${skip ? `skipped: ${skip} — ` : ''}replays a finished stream under ids that name it, in order`,
+      async () => {
+        const store = await make();
+        await store.start('answer-1', tokens(5));
+        const read = await collect(await store.read('answer-1'));
+        expect(read.map((e) => e.data)).toEqual(['1', '2', '3', '4', '5']);
+        expect(read.every((e) => e.event === 'token' && e.id!.startsWith('answer-1:'))).toBe(true);
+        expect(new Set(read.map((e) => e.id)).size).toBe(5);
+      },
+    );
+
+    test.skipIf(skip)('resumes after a Last-Event-ID: exactly the events after it, also while live', async () => {
+      const store = await make();
+      await store.start('live', tokens(30, 5));
+      const first = await collect(await store.read('live'), 10);
+      const rest = await collect(await store.resume(first.at(-1)!.id!));
+      expect([...first, ...rest].map((e) => e.data)).toEqual(Array.from({ length: 30 }, (_, i) => String(i + 1)));
+    });
+
+    test.skipIf(skip)('unknown stream: StreamNotFoundError; malformed Last-Event-ID: InvalidEventIdError', async () => {
+      const store = await make();
+      await expect(store.read('nothing-here')).rejects.toBeInstanceOf(StreamNotFoundError);
+      await expect(store.resume('no-colon')).rejects.toBeInstanceOf(InvalidEventIdError);
+      await expect(store.resume('x:not a position')).rejects.toBeInstanceOf(InvalidEventIdError);
+      await expect(store.resume('')).rejects.toBeInstanceOf(InvalidEventIdError);
+      // Well formed, but past any position a store can issue (Redis's entry ids are 64-bit).
+      await expect(store.resume('x:18446744073709551616-0')).rejects.toBeInstanceOf(InvalidEventIdError);
+      await expect(store.resume(`x:${'1'.repeat(100_000)}-0`)).rejects.toBeInstanceOf(InvalidEventIdError);
+      await expect(store.resume(`x:${'1'.repeat(100_000)}`)).rejects.toBeInstanceOf(InvalidEventIdError);
+      await expect(store.resume(name === 'memory' ? 'gone:3' : 'gone:1-0')).rejects.toBeInstanceOf(StreamNotFoundError);
+      await expect(store.start('bad:id', tokens(1))).rejects.toThrow(TypeError);
+    });
+
+    test.skipIf(skip)('a Last-Event-ID past the end reads nothing more, not an error', async () => {
+      const store = await make();
+      await store.start('short', tokens(2));
+      const all = await collect(await store.read('short'));
+      const past = name === 'memory' ? 'short:99' : 'short:99999999999999-0';
+      expect(await collect(await store.resume(past))).toEqual([]);
+      expect(all).toHaveLength(2);
+    });
+
+    test.skipIf(skip)(
+      'a producer that throws at once: start rejects with its error and leaves the id free',
+      async () => {
+        const store = await make();
+        const broken = () => {
+          throw new Error('no model configured');
+        };
+        await expect(store.start('first-try', broken)).rejects.toThrow('no model configured');
+        await store.start('first-try', tokens(2));
+        expect((await collect(await store.read('first-try'))).map((e) => e.data)).toEqual(['1', '2']);
+      },
+    );
+
+    test.skipIf(skip)(
+      'a long answer (12,000 events, past the old default of 10,000) is stored whole by default',
+      async () => {
+        const store = await make();
+        await store.start('long', tokens(12_000));
+        const read = await collect(await store.read('long'));
+        expect(read).toHaveLength(12_000);
+        expect(read.at(-1)).toMatchObject({ data: '12000', event: 'token' });
+      },
+    );
+
+    test.skipIf(skip)('capped at maxBytes of data: the stream ends with StreamLimitError', async () => {
+      const store = await make({ maxBytes: 10 });
+      await store.start('bytes', tokens(100));
+      const read = await collect(await store.read('bytes'));
+      // "1" … "9" are 9 characters; "10" would make 11.
+      expect(read.filter((e) => e.event === 'token').map((e) => e.data)).toEqual([
+        '1',
+        '2',
+        '3',
+        '4',
+        '5',
+        '6',
+        '7',
+        '8',
+        '9',
+      ]);
+      expect(JSON.parse(read.at(-1)!.data)).toMatchObject({ error: 'StreamLimitError' });
+    });
+
+    test.skipIf(skip)('runs the producer once: a second start of the same id is refused', async () => {
+      const store = await make();
+      await store.start('once', tokens(1));
+      await expect(store.start('once', tokens(1))).rejects.toBeInstanceOf(StreamExistsError);
+    });
+
+    test.skipIf(skip)('stop() aborts the producer and ends every reader without an error', async () => {
+      const store = await make();
+      const seen: { signal?: AbortSignal; finished?: boolean } = {};
+      await store.start('stoppable', tokens(10_000, 2, seen));
+      const reading = collect(await store.read('stoppable'));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await store.stop('stoppable');
+      const read = await reading;
+      expect(seen.signal?.aborted).toBe(true);
+      expect(read.length).toBeLessThan(10_000);
+      expect(read.every((e) => e.event === 'token')).toBe(true);
+      await expect.poll(() => seen.finished).toBe(true);
+    });
+
+    test.skipIf(skip)('a producer that throws: what it stored, then one error event naming the error', async () => {
+      const store = await make();
+      await store.start('failing', async function* () {
+        yield { data: 'before' };
+        throw new RangeError('model overloaded');
+      });
+      const read = await collect(await store.read('failing'));
+      expect(read.map((e) => e.data)[0]).toBe('before');
+      expect(read[1]).toEqual({
+        event: 'error',
+        data: JSON.stringify({ error: 'RangeError', message: 'model overloaded' }),
+      });
+      expect(read).toHaveLength(2);
+    });
+
+    test.skipIf(skip)(
+      'an event the client could not read (LF in its type) ends the stream with a TypeError event',
+      async () => {
+        const store = await make();
+        await store.start('bad-event', async function* () {
+          yield { data: 'ok' };
+          yield { data: 'x', event: 'two\nlines' };
+        });
+        const read = await collect(await store.read('bad-event'));
+        expect(read.at(-1)).toMatchObject({ event: 'error' });
+        expect(JSON.parse(read.at(-1)!.data)).toMatchObject({ error: 'TypeError' });
+      },
+    );
+
+    test.skipIf(skip)(
+      'capped at maxEvents: the producer is stopped, the stream ends with StreamLimitError',
+      async () => {
+        const store = await make({ maxEvents: 5 });
+        const seen: { signal?: AbortSignal } = {};
+        await store.start('capped', tokens(100, 0, seen));
+        const read = await collect(await store.read('capped'));
+        expect(read.filter((e) => e.event === 'token')).toHaveLength(5);
+        expect(JSON.parse(read.at(-1)!.data)).toMatchObject({ error: 'StreamLimitError' });
+        expect(seen.signal?.aborted).toBe(true);
+      },
+    );
+
+    test.skipIf(skip)('a finished stream expires after expireAfter', async () => {
+      const store = await make({ expireAfter: 150 });
+      await store.start('brief', tokens(1));
+      await collect(await store.read('brief'));
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      await expect(store.read('brief')).rejects.toBeInstanceOf(StreamNotFoundError);
+    });
+
+    test.skipIf(skip)("a reader's signal and return() end a read that is waiting for the next event", async () => {
+      const store = await make();
+      await store.start('waiting', tokens(2, 10_000));
+      const controller = new AbortController();
+      const reading = collect(await store.read('waiting', { signal: controller.signal }));
+      setTimeout(() => controller.abort(), 50);
+      expect(await reading).toEqual([]);
+      const iterator = await store.read('waiting');
+      const next = iterator.next();
+      await iterator.return!();
+      expect(await next).toEqual({ value: undefined, done: true });
+      await store.stop('waiting');
+    });
+
+    test.skipIf(skip)('end to end: a route resumes a dropped client by Last-Event-ID, every event once', async () => {
+      const store = await make();
+      const route = async (request: IncomingMessage, response: ServerResponse) => {
+        const lastEventId = request.headers['last-event-id'] as string | undefined;
+        if (!lastEventId) await store.start('e2e', tokens(40, 3));
+        const events = lastEventId ? await store.resume(lastEventId) : await store.read('e2e');
+        const web = eventStreamResponse(events, { heartbeat: 0 });
+        response.writeHead(200, Object.fromEntries(web.headers));
+        const reader = web.body!.getReader();
+        let sent = 0;
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) return void response.end();
+          response.write(value);
+          // The first connection is cut after 12 events.
+          if (!lastEventId && ++sent === 12) return void (await reader.cancel(), request.socket.destroy());
+        }
+      };
+      const { url } = await serve((request, response) => void route(request, response));
+      const data: string[] = [];
+      const lastEventIds: Array<string | null> = [];
+      await fetchEventSource(url, {
+        method: 'POST',
+        body: '{}',
+        headers: ({ lastEventId }) => (lastEventIds.push(lastEventId || null), {}),
+        retry: { initialDelay: 10, jitter: 0 },
+        onmessage: (message) => void data.push(message.data),
+      });
+      expect(data).toEqual(Array.from({ length: 40 }, (_, i) => String(i + 1)));
+      expect(lastEventIds).toHaveLength(2);
+      expect(lastEventIds[1]).toMatch(/^e2e:/);
+    });
+  });
+}
