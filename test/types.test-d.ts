@@ -19,7 +19,10 @@ import {
   type RetryReason,
 } from '../src/index.js';
 import { useEventStream, type StreamControls, type StreamStatus } from '../src/react.js';
-import { memoryStore, type ResumableStreamStore, type ServerEvent } from '../src/server.js';
+import { Cluster as IoCluster, Redis as IoRedis } from 'ioredis';
+import { createClient, createCluster } from 'redis';
+import { createClient as createClient4 } from 'redis4';
+import { memoryStore, redisStore, type ResumableStreamStore, type ServerEvent } from '../src/server.js';
 
 // Type tests: vitest's typecheck mode checks them with tsc (`npm run test:types`); they never run.
 describe('the public types', () => {
@@ -137,5 +140,15 @@ describe('fetch-eventsource/server', () => {
     expectTypeOf<ResumableStreamStore['read']>().returns.toEqualTypeOf<Promise<AsyncIterableIterator<ServerEvent>>>();
     expectTypeOf<{ data: string }>().toMatchTypeOf<ServerEvent>();
     expectTypeOf<{ id: string }>().not.toMatchTypeOf<ServerEvent>();
+  });
+
+  test('redisStore takes node-redis and ioredis clients, single and cluster, as the app has them', () => {
+    type Client = Parameters<typeof redisStore>[0];
+    expectTypeOf<ReturnType<typeof createClient>>().toMatchTypeOf<Client>();
+    expectTypeOf<ReturnType<typeof createClient4>>().toMatchTypeOf<Client>();
+    expectTypeOf<ReturnType<typeof createCluster>>().toMatchTypeOf<Client>();
+    expectTypeOf<IoRedis>().toMatchTypeOf<Client>();
+    expectTypeOf<IoCluster>().toMatchTypeOf<Client>();
+    expectTypeOf<{ get(key: string): Promise<string> }>().not.toMatchTypeOf<Client>();
   });
 });

@@ -103,6 +103,14 @@ export async function startCluster(): Promise<{
     }
   }
   await healthy();
+  // And every replica has synced with its primary, or killing a primary would leave no one to take over.
+  for (let tries = 0; ; tries++) {
+    const roles = await Promise.all(nodes.map((node) => cli(node.port, 'INFO', 'replication')));
+    const replicas = roles.filter((info) => info.includes('role:slave'));
+    if (replicas.length === 3 && replicas.every((info) => info.includes('master_link_status:up'))) break;
+    if (tries > 200) throw new Error('the replicas did not sync with their primaries');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 
   async function primaryOf(key: string): Promise<ClusterNode> {
     const asker = nodes.find((node) => node.alive)!;
