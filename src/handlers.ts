@@ -22,8 +22,6 @@ export function watchHandlers(onFailure: (error: unknown) => void) {
         onFailure(error);
       });
     },
-    /** How many watched promises have not settled yet. */
-    pending: (): number => pending,
     /** Resolves once every watched promise has settled (at once when none is pending). */
     settled: (): Promise<void> => {
       if (pending === 0) return Promise.resolve();

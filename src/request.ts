@@ -103,11 +103,13 @@ export function buildAttempt(
   const headers = new Headers();
   // Copied pair by pair: with msw 2 installed, `new Headers(request.headers)` lost a
   // Request's own headers in our tests.
-  const copy = (value: string, name: string) => headers.set(name, value);
-  if (input instanceof Request) input.headers.forEach(copy);
-  // (No `Headers` made for what is not there: one is costly enough to count on a short stream.)
-  if (own) new Headers(own).forEach(copy);
-  if (plan.headers) new Headers(plan.headers).forEach(copy);
+  for (const source of [
+    input instanceof Request ? input.headers : undefined,
+    new Headers(own),
+    new Headers(plan.headers),
+  ]) {
+    source?.forEach((value, name) => headers.set(name, value));
+  }
   // https://html.spec.whatwg.org/multipage/server-sent-events.html#dom-eventsource (step 13):
   // the request's Accept is `text/event-stream`; a caller's own Accept is kept.
   if (!headers.has('accept')) headers.set('accept', 'text/event-stream');
