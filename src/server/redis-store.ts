@@ -48,8 +48,13 @@ function isEntryId(position: string): boolean {
   const parts = /^(\d{1,20})-(\d{1,20})$/.exec(position);
   return parts !== null && parts.slice(1).every((part) => BigInt(part) <= 0xffff_ffff_ffff_ffffn);
 }
-// Appends one producer keeps in flight on the connection (order is kept: one connection, one queue).
-const APPEND_WINDOW = 64;
+// Batches of appends one producer keeps on their way (order is kept: one connection, one queue),
+// and the events it gathers meanwhile before it waits: a producer faster than Redis is held back
+// rather than buffered without end, and an event waits behind a few hundred at most.
+const APPEND_WINDOW = 4;
+const MAX_BATCH = 64;
+// Entries one XRANGE fetches: a reader joining a long stream catches up in a few round trips.
+const READ_BATCH = 2048;
 
 // Every key is written with its expiry in the same script, so no key outlives its stream, even one
 // recreated by a command queued while Redis restarted. While a producer runs, its events live
@@ -63,12 +68,18 @@ redis.call('XADD', KEYS[1], '*', 's', '1')
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1`;
 
-// KEYS: events. ARGV: live ttl, the entry's fields. Appends unless the stream is gone (Redis
-// restarted, or it expired): then nothing is written and the reply is nil.
+// KEYS: events. ARGV: live ttl, then per event its field count and fields. Appends the batch unless
+// the stream is gone (Redis restarted, or it expired): then nothing is written and the reply is nil.
+// (One script per batch: per event, a script costs Redis as much as four XADDs.)
 const APPEND = `if redis.call('EXISTS', KEYS[1]) == 0 then return false end
-local id = redis.call('XADD', KEYS[1], '*', unpack(ARGV, 2))
+local i = 2
+while i <= #ARGV do
+  local n = tonumber(ARGV[i])
+  redis.call('XADD', KEYS[1], '*', unpack(ARGV, i + 1, i + n))
+  i = i + n + 1
+end
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
-return id`;
+return 1`;
 
 // KEYS: events, lease, stop. ARGV: lease token, lease ttl, live ttl.
 // -1: the lease is not ours any more; 1: stop was asked; 0: carry on.
@@ -191,10 +202,27 @@ export function redisStore(
     }, leaseTtl / 3);
     let count = 0;
     let bytes = 0;
-    // Appends are pipelined: up to APPEND_WINDOW in flight on the connection, which keeps their
-    // order; each wakes the readers once Redis has it, unless a later append will (the last one of
-    // a burst always does), so readers fetch in batches rather than once per event.
-    const inFlight: Array<Promise<void>> = [];
+    // Appends go in batches: an event made while the window has room is sent at once (a chat's
+    // tokens go one by one, with no wait); those made while it is full go together when a batch
+    // lands. Each batch wakes the readers once, so they fetch in batches too.
+    let batch: Array<string | number> = [];
+    let batched = 0;
+    const inFlight = new Set<Promise<void>>();
+    const send = () => {
+      const args = batch;
+      batch = [];
+      batched = 0;
+      const sent: Promise<void> = script<number | null>(APPEND, [key.events], liveTtl, ...args)
+        .then((appended) => {
+          if (appended === null) stopLost();
+          else void publish(key.notify, 'a');
+        }, stopLost)
+        .then(() => {
+          inFlight.delete(sent);
+          if (batched) send();
+        });
+      inFlight.add(sent);
+    };
     try {
       for await (const event of events) {
         if (signal.aborted) break;
@@ -209,19 +237,15 @@ export function redisStore(
         const fields = ['d', data];
         if (type !== undefined) fields.push('e', type);
         if (retry !== undefined) fields.push('r', String(retry));
-        const position = count;
-        inFlight.push(
-          script<string | null>(APPEND, [key.events], liveTtl, ...fields).then((id) => {
-            if (id === null) stopLost();
-            else if (position === count) void publish(key.notify, 'a');
-          }, stopLost),
-        );
-        if (inFlight.length >= APPEND_WINDOW) await inFlight.shift();
+        batch.push(fields.length, ...fields);
+        batched += 1;
+        if (inFlight.size < APPEND_WINDOW) send();
+        else if (batched >= MAX_BATCH) await Promise.race(inFlight);
       }
     } catch (error) {
       if (!signal.aborted) end = errorEvent(nameOf(error), messageOf(error)).data;
     } finally {
-      await Promise.all(inFlight);
+      while (inFlight.size) await Promise.all(inFlight);
       clearInterval(renewal);
       unlisten();
       if (!lost) {
@@ -255,11 +279,11 @@ export function redisStore(
         `(${after}`,
         '+',
         'COUNT',
-        512,
+        READ_BATCH,
       );
       for (const [id, fields] of entries) {
         after = id;
-        const field = Object.fromEntries(pairs(fields));
+        const field = fieldsOf(fields);
         if (field.x !== undefined) {
           if (field.x) buffer.push({ event: 'error', data: field.x });
           return true;
@@ -373,6 +397,9 @@ export function redisStore(
   return store;
 }
 
-function* pairs(fields: string[]): Generator<[string, string]> {
-  for (let i = 0; i + 1 < fields.length; i += 2) yield [fields[i]!, fields[i + 1]!];
+/** An entry's `[name, value, name, value, …]` as an object. */
+function fieldsOf(list: string[]): Record<string, string | undefined> {
+  const fields: Record<string, string> = {};
+  for (let i = 0; i + 1 < list.length; i += 2) fields[list[i]!] = list[i + 1]!;
+  return fields;
 }

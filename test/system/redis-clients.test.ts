@@ -1,0 +1,99 @@
+// The Redis store through every client the peer ranges name (node-redis 4, 5, 6; ioredis 5, 6) on a
+// real redis-server: the store suite, and the failure paths (Redis down, Redis restarted, a producer
+// dead before anyone noticed), each shown to fail without its fix. Once per `npm test`.
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { redisStore, StoreError, type RedisClientLike } from '../../src/server.js';
+import { clientKinds, closeAll, closers } from '../helpers/redis-clients.js';
+import { redisMissing, startRedis } from '../helpers/redis-server.js';
+import { collect, storeSuite, tokens, type MakeStore } from '../helpers/store-suite.js';
+
+let redis: Awaited<ReturnType<typeof startRedis>> | undefined;
+
+beforeAll(async () => {
+  if (!redisMissing) redis = await startRedis();
+});
+afterAll(async () => {
+  await closeAll();
+  await redis?.stop();
+});
+
+let prefixes = 0;
+const redisOn =
+  (connect: (url: string) => Promise<RedisClientLike>): MakeStore =>
+  async (options) => {
+    const store = redisStore(await connect(redis!.url), { prefix: `test${++prefixes}:`, ...options });
+    closers.push(() => store.close());
+    return store;
+  };
+
+storeSuite(
+  Object.entries(clientKinds)
+    .filter(([kind]) => kind !== 'node-redis 6')
+    .map(
+      ([kind, connect]) =>
+        [`Redis (${kind})`, redisOn(connect), redisMissing] as [string, MakeStore, string | undefined],
+    ),
+);
+
+describe.skipIf(redisMissing)('Redis failure paths, on every client', () => {
+  const kinds = Object.keys(clientKinds) as Array<keyof typeof clientKinds>;
+
+  test.each(kinds)(
+    '%s: Redis down (the client queues commands): start() rejects with StoreError within commandTimeout, a live reader ends with a StoreError event',
+    async (kind) => {
+      const own = await startRedis();
+      const store = redisStore(await clientKinds[kind](own.url, true), { prefix: 'outage:', commandTimeout: 300 });
+      closers.push(() => store.close());
+      await store.start('live', tokens(1000, 20));
+      const iterator = await store.read('live');
+      await iterator.next();
+      await own.stop();
+      const began = performance.now();
+      await expect(store.start('during', tokens(1))).rejects.toBeInstanceOf(StoreError);
+      expect(performance.now() - began).toBeLessThan(300 + 700);
+      const rest = await collect(iterator);
+      expect(JSON.parse(rest.at(-1)!.data)).toMatchObject({ error: 'StoreError' });
+    },
+  );
+
+  test.each(kinds)('%s: a Redis restart mid-stream leaves no key without an expiry', async (kind) => {
+    const own = await startRedis();
+    const store = redisStore(await clientKinds[kind](own.url, true), { prefix: 'restart:', leaseTtl: 600 });
+    closers.push(() => store.close());
+    const seen: { signal?: AbortSignal } = {};
+    await store.start('answer', tokens(400, 5, seen));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await own.stop();
+    // Appends queue in the client meanwhile; then a fresh, empty Redis on the same port.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const again = await startRedis(own.port);
+    closers.push(() => again.stop());
+    await expect.poll(() => seen.signal?.aborted, { timeout: 5000 }).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const inspect = await clientKinds['node-redis 6'](again.url);
+    const ttls = await Promise.all((await inspect.keys('*')).map(async (key) => [key, await inspect.pTTL(key)]));
+    expect(ttls.filter(([, ttl]) => ttl === -1)).toEqual([]);
+  });
+
+  test("a dead producer's events outlive the notice of its death: a late reader gets them, then ProducerLostError", async () => {
+    const producerClient = await clientKinds['node-redis 6'](redis!.url);
+    const options = { prefix: 'late:', leaseTtl: 900, expireAfter: 500 };
+    const producing = redisStore(producerClient, options);
+    await producing.start('orphan', tokens(1000, 10));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    producerClient.destroy();
+    // Past expireAfter since the producer's last renewal, before anyone noticed its death.
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    const reading = redisStore(await clientKinds['node-redis 6'](redis!.url), options);
+    closers.push(() => reading.close());
+    const read = await collect(await reading.read('orphan'));
+    expect(read.filter((event) => event.event === 'token').length).toBeGreaterThan(0);
+    expect(JSON.parse(read.at(-1)!.data)).toMatchObject({ error: 'ProducerLostError' });
+  });
+
+  test('redisStore refuses what is no Redis client, naming what it takes', () => {
+    expect(() => redisStore({} as RedisClientLike)).toThrow(
+      /node-redis client or cluster \(createClient, createCluster\) or an ioredis Redis or Redis.Cluster/,
+    );
+  });
+});
