@@ -88,13 +88,13 @@ test.each([
     `const m = require('fetch-eventsource/server'); console.log(typeof m.redisStore, typeof m.eventStreamResponse)`,
   ],
 ])(
-  'fetch-eventsource/server imports as %s from the tarball, without redis or react installed for it',
+  'fetch-eventsource/server imports as %s from the tarball, without redis, ioredis or react installed for it',
   async (_format, code) => {
     const { stdout } = await run(process.execPath, ['-e', code], { cwd: project });
     expect(stdout.trim()).toBe('function function');
     for (const file of ['server.js', 'server.cjs']) {
       const text = await readFile(join(project, 'node_modules/fetch-eventsource/dist', file), 'utf8');
-      expect(text).not.toMatch(/["'](redis|react|fetch-eventsource)["']/);
+      expect(text).not.toMatch(/["'](redis|ioredis|react|fetch-eventsource)["']/);
     }
   },
 );
