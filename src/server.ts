@@ -9,7 +9,8 @@ export type { EventStreamOptions, ServerEvent } from './server/write.js';
 export { memoryStore } from './server/memory-store.js';
 export { redisStore } from './server/redis-store.js';
 export type { RedisClientLike, RedisStoreOptions } from './server/redis-store.js';
-export type { Producer, ReadOptions, ResumableStreamStore, StoreOptions } from './server/store.js';
+export { streamIdOf } from './server/store.js';
+export type { Producer, ReadOptions, ResumableStreamStore, StoreOptions, StreamState } from './server/store.js';
 export {
   InvalidEventIdError,
   ResumableStreamError,

@@ -2,7 +2,7 @@
 // redis-server through node-redis; then what only Redis can show. Every other client the peer ranges
 // name runs the same suite, once, in test/system/redis-clients.test.ts.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { memoryStore, redisStore, type RedisClientLike } from '../src/server.js';
+import { InvalidEventIdError, memoryStore, redisStore, streamIdOf, type RedisClientLike } from '../src/server.js';
 import { clientKinds, closeAll, closers } from './helpers/redis-clients.js';
 import { redisMissing, startRedis } from './helpers/redis-server.js';
 import { collect, storeSuite, tokens, type MakeStore } from './helpers/store-suite.js';
@@ -31,6 +31,12 @@ storeSuite([
   ['Redis (node-redis 6)', redisOn(clientKinds['node-redis 6']), redisMissing],
 ]);
 
+test('streamIdOf names the stream a Last-Event-ID of these stores resumes, or throws InvalidEventIdError', () => {
+  expect(streamIdOf('answer-7.b:1733-0')).toBe('answer-7.b');
+  expect(streamIdOf('chat_1:12')).toBe('chat_1');
+  expect(() => streamIdOf('no position')).toThrow(InvalidEventIdError);
+});
+
 describe.skipIf(redisMissing)('Redis store only', () => {
   test('a producer whose process dies: readers elsewhere get ProducerLostError within leaseTtl + leaseTtl/3', async () => {
     const producerClient = await clientKinds['node-redis 6'](redis!.url);
@@ -53,6 +59,18 @@ describe.skipIf(redisMissing)('Redis store only', () => {
     const replay = await collect(await reading.read('orphan'));
     expect(replay.filter((e) => e.event === 'token').length).toBe(rest.filter((e) => e.event === 'token').length + 1);
     expect(JSON.parse(replay.at(-1)!.data)).toMatchObject({ error: 'ProducerLostError' });
+    const lastToken = [first.value!, ...rest].filter((event) => event.event === 'token').at(-1)!;
+    expect(await reading.state('orphan')).toEqual({ state: 'lost', lastEventId: lastToken.id });
+  });
+
+  test('state() says lost when the producer died and no reader has noticed yet', async () => {
+    const producerClient = await clientKinds['node-redis 6'](redis!.url);
+    const producing = redisStore(producerClient, { prefix: 'unnoticed:', leaseTtl: 300 });
+    const asking = redisStore(await clientKinds['node-redis 6'](redis!.url), { prefix: 'unnoticed:', leaseTtl: 300 });
+    await producing.start('orphan', tokens(1000, 20));
+    expect((await asking.state('orphan')).state).toBe('active');
+    producerClient.destroy();
+    await expect.poll(() => asking.state('orphan').then((state) => state.state), { timeout: 2000 }).toBe('lost');
   });
 
   test('Redis lost mid-stream: the producer is stopped and readers get an error event; at start: start rejects', async () => {

@@ -6,6 +6,7 @@ import {
   messageOf,
   nameOf,
   parseEventId,
+  stateOfEnd,
   storeDefaults,
   storedEvent,
   type ReadOptions,
@@ -146,6 +147,14 @@ export function memoryStore(options: StoreOptions = {}): ResumableStreamStore {
     },
     async stop(streamId) {
       streams.get(streamId)?.producing.abort();
+    },
+    async state(streamId) {
+      const stream = streams.get(streamId);
+      if (!stream) return { state: 'expired', lastEventId: '' };
+      const count = stream.events.length;
+      const lastEventId = count ? `${streamId}:${count}` : '';
+      if (stream.end === undefined) return { state: 'active', lastEventId };
+      return { state: stateOfEnd(stream.end?.data ?? ''), lastEventId };
     },
   };
   return store;

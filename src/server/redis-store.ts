@@ -6,10 +6,12 @@ import {
   messageOf,
   nameOf,
   parseEventId,
+  stateOfEnd,
   storeDefaults,
   storedEvent,
   type ReadOptions,
   type ResumableStreamStore,
+  type StreamState,
   type StoreOptions,
 } from './store.js';
 import type { ServerEvent } from './write.js';
@@ -387,6 +389,22 @@ export function redisStore(
       const key = keys(checkStreamId(streamId));
       await command(key.stop, 'SET', key.stop, '1', 'PX', expireAfter);
       await publish(key.notify, 's');
+    },
+    async state(streamId: string): Promise<StreamState> {
+      const key = keys(checkStreamId(streamId));
+      // The last two entries: the end (if it ended) and the last event before it, or the start marker.
+      const [leased, last] = await Promise.all([
+        command<number>(key.lease, 'EXISTS', key.lease),
+        command<Array<[string, string[]]>>(key.events, 'XREVRANGE', key.events, '+', '-', 'COUNT', 2),
+      ]);
+      if (last.length === 0) return { state: 'expired', lastEventId: '' };
+      const [newest, before] = last.map(([id, fields]) => ({ id, field: fieldsOf(fields) }));
+      const end = newest!.field.x;
+      const lastEvent = end === undefined ? newest : before;
+      const lastEventId = lastEvent?.field.d === undefined ? '' : `${streamId}:${lastEvent.id}`;
+      if (end !== undefined) return { state: stateOfEnd(end), lastEventId };
+      // No end written, and no lease: its producer died and no reader has noticed yet.
+      return { state: leased ? 'active' : 'lost', lastEventId };
     },
     /** Ends the store's pub/sub connection (the app's client is the app's to close). */
     async close() {

@@ -34,6 +34,25 @@ export interface ResumableStreamStore {
   resume(lastEventId: string, options?: Pick<ReadOptions, 'signal'>): Promise<AsyncIterableIterator<ServerEvent>>;
   /** Ends the stream's generation: its producer's signal aborts, wherever it runs. */
   stop(streamId: string): Promise<void>;
+  /**
+   * Where the stream is, without reading it: so a "resume this chat" route can answer 204 when
+   * nothing is running, and a page can tell a finished answer from a lost one.
+   */
+  state(streamId: string): Promise<StreamState>;
+}
+
+/**
+ * - `active`: its producer runs;
+ * - `done`: it ended well, or was stopped;
+ * - `failed`: it ended with an `error` event (the producer threw, a cap was passed);
+ * - `lost`: its producer's process died (a `ProducerLostError` end, or a lease no one renews);
+ * - `expired`: no such stream: never started, or finished and expired.
+ * `lastEventId` is the id of its last stored event (what a reader that has everything would send as
+ * `Last-Event-ID`), `""` when it has none.
+ */
+export interface StreamState {
+  state: 'active' | 'done' | 'failed' | 'lost' | 'expired';
+  lastEventId: string;
 }
 
 export interface StoreOptions {
@@ -81,6 +100,20 @@ export function parseEventId(
   const at = lastEventId.slice(colon + 1);
   if (colon < 0 || !/^[\w.-]{1,200}$/.test(streamId) || !isPosition(at)) throw new InvalidEventIdError();
   return { streamId, position: at };
+}
+
+/**
+ * The stream a `Last-Event-ID` of these stores names (`<stream id>:<position>`), or
+ * `InvalidEventIdError`: for a route that must check the stream (its owner, say) before resuming it.
+ */
+export function streamIdOf(lastEventId: string): string {
+  return parseEventId(lastEventId, () => true).streamId;
+}
+
+/** The state an ended stream is in, from its end event's data (`""` for a clean end). */
+export function stateOfEnd(end: string): StreamState['state'] {
+  if (!end) return 'done';
+  return (JSON.parse(end) as { error?: string }).error === 'ProducerLostError' ? 'lost' : 'failed';
 }
 
 /** The last event of a stream that ended badly. */

@@ -136,6 +136,37 @@ export function storeSuite(stores: Array<[string, MakeStore, string | undefined]
       expect(JSON.parse(read.at(-1)!.data)).toMatchObject({ error: 'StreamLimitError' });
     });
 
+    test.skipIf(skip)('state(): expired, active with its last event id, then done, failed or stopped', async () => {
+      const store = await make();
+      expect(await store.state('later')).toEqual({ state: 'expired', lastEventId: '' });
+      let release = () => {};
+      const released = new Promise<void>((resolve) => (release = resolve));
+      await store.start('later', async function* () {
+        yield { data: 'one' };
+        yield { data: 'two' };
+        await released;
+      });
+      const [, second] = await collect(await store.read('later'), 2);
+      await expect.poll(() => store.state('later')).toEqual({ state: 'active', lastEventId: second!.id });
+      release();
+      await expect.poll(() => store.state('later')).toEqual({ state: 'done', lastEventId: second!.id });
+
+      await store.start('broken', async function* () {
+        yield { data: 'one' };
+        throw new Error('model down');
+      });
+      const [first] = await collect(await store.read('broken'));
+      expect(await store.state('broken')).toEqual({ state: 'failed', lastEventId: first!.id });
+
+      // A producer that waits for its first token and honours `signal`, as a model call does.
+    await store.start('silent', async function* (signal) {
+      await new Promise((resolve) => signal.addEventListener('abort', resolve));
+    });
+      expect(await store.state('silent')).toEqual({ state: 'active', lastEventId: '' });
+      await store.stop('silent');
+      await expect.poll(() => store.state('silent')).toEqual({ state: 'done', lastEventId: '' });
+    });
+
     test.skipIf(skip)('runs the producer once: a second start of the same id is refused', async () => {
       const store = await make();
       await store.start('once', tokens(1));
