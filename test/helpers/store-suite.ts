@@ -159,10 +159,10 @@ export function storeSuite(stores: Array<[string, MakeStore, string | undefined]
       expect(await store.state('broken')).toEqual({ state: 'failed', lastEventId: first!.id });
 
       // A producer that waits for its first token and honours `signal`, as a model call does.
-    await store.start('silent', async function* (signal) {
-      await new Promise((resolve) => signal.addEventListener('abort', resolve));
-      if (!signal.aborted) yield { data: 'never' };
-    });
+      await store.start('silent', async function* (signal) {
+        await new Promise((resolve) => signal.addEventListener('abort', resolve));
+        if (!signal.aborted) yield { data: 'never' };
+      });
       expect(await store.state('silent')).toEqual({ state: 'active', lastEventId: '' });
       await store.stop('silent');
       await expect.poll(() => store.state('silent')).toEqual({ state: 'done', lastEventId: '' });

@@ -1,0 +1,231 @@
+/**
+ * The lifecycle of a resumable stream, written once for every backend: a producer run once and its
+ * events stored in batches under the caps, its lease renewed, a stop heard wherever it was asked;
+ * readers that replay, follow live, and end a stream whose producer died; the failure rules
+ * (a producer that throws at once, a backend that fails mid-read) in one place.
+ */
+import type { Backend } from './backend.js';
+import { StoreError, StreamExistsError, StreamNotFoundError } from './errors.js';
+import {
+  checkStreamId,
+  errorEvent,
+  messageOf,
+  nameOf,
+  parseEventId,
+  storeDefaults,
+  storedEvent,
+  type ReadOptions,
+  type ResumableStreamStore,
+  type StoreOptions,
+} from './store.js';
+import type { ServerEvent } from './write.js';
+
+// Batches of appends one producer keeps on their way (order is kept: one connection, one queue),
+// and the events it gathers meanwhile before it waits: a producer faster than its backend is held
+// back rather than buffered without end, and an event waits behind a few hundred at most.
+const APPEND_WINDOW = 4;
+const MAX_BATCH = 64;
+
+/** A store on `backend`: the public `start`, `read`, `resume`, `stop`, `state`, and `close`. */
+export function createStore(
+  backend: Backend,
+  options: StoreOptions = {},
+): ResumableStreamStore & { close(): Promise<void> } {
+  const { maxEvents = storeDefaults.maxEvents, maxBytes = storeDefaults.maxBytes } = options;
+  const { leaseTtl } = backend;
+  // Where the producer lives in this process only, there is no lease to renew or to check.
+  const leased = Number.isFinite(leaseTtl);
+
+  async function produce(
+    streamId: string,
+    token: string,
+    events: AsyncIterable<ServerEvent>,
+    producing: AbortController,
+  ) {
+    const { signal } = producing;
+    let end = '';
+    let lost = false;
+    const stopLost = () => {
+      // The backend is lost, or the stream is gone from it: nothing more can be stored.
+      lost = true;
+      producing.abort();
+    };
+    const unlisten = await backend
+      .listen(streamId, (notice) => notice === 's' && producing.abort())
+      .catch(() => () => {});
+    const renewal = leased
+      ? setInterval(() => {
+          backend.renew(streamId, token).then((state) => {
+            if (state === 'stop') producing.abort();
+            if (state === 'lost') stopLost();
+          }, stopLost);
+        }, leaseTtl / 3)
+      : undefined;
+    let count = 0;
+    let bytes = 0;
+    // Appends go in batches: an event made while the window has room is stored at once (a chat's
+    // tokens go one by one, with no wait); those made while it is full go together when a batch
+    // lands. Each batch wakes the readers once, so they fetch in batches too.
+    let batch: ServerEvent[] = [];
+    const inFlight = new Set<Promise<void>>();
+    const send = () => {
+      const events = batch;
+      batch = [];
+      const sent: Promise<void> = backend
+        .append(streamId, events)
+        .then((appended) => {
+          if (!appended) stopLost();
+          else void backend.notify(streamId, 'a').catch(() => {});
+        }, stopLost)
+        .then(() => {
+          inFlight.delete(sent);
+          if (batch.length) send();
+        });
+      inFlight.add(sent);
+    };
+    try {
+      for await (const event of events) {
+        if (signal.aborted) break;
+        const stored = storedEvent(event);
+        bytes += stored.data.length;
+        if (++count > maxEvents || bytes > maxBytes) {
+          const limit = count > maxEvents ? `maxEvents (${maxEvents})` : `maxBytes (${maxBytes})`;
+          end = errorEvent('StreamLimitError', `the stream passed ${limit}`).data;
+          producing.abort();
+          break;
+        }
+        batch.push(stored);
+        if (inFlight.size < APPEND_WINDOW) send();
+        else if (batch.length >= MAX_BATCH) await Promise.race(inFlight);
+      }
+    } catch (error) {
+      // A producer that throws once it was stopped only ends as asked.
+      if (!signal.aborted) end = errorEvent(nameOf(error), messageOf(error)).data;
+    } finally {
+      while (inFlight.size) await Promise.all(inFlight);
+      clearInterval(renewal);
+      unlisten();
+      if (!lost) {
+        await backend
+          .end(streamId, end, token)
+          .then(() => backend.notify(streamId, 'x'))
+          .catch(() => {});
+      }
+    }
+  }
+
+  function follow(streamId: string, from: string, signal?: AbortSignal): AsyncIterableIterator<ServerEvent> {
+    let after = from;
+    let buffer: ServerEvent[] = [];
+    let closed = false;
+    let resume = () => {};
+    let unlisten: (() => void) | undefined;
+    const close = () => {
+      closed = true;
+      resume();
+    };
+    signal?.addEventListener('abort', close, { once: true });
+    const done = { value: undefined, done: true } as const;
+
+    /** Fills `buffer` with what is stored after `after`; true once the end was read (its event, if any, buffered). */
+    async function readMore(): Promise<boolean> {
+      const { entries, end } = await backend.readAfter(streamId, after);
+      for (const { position, event } of entries) {
+        after = position;
+        buffer.push({ ...event, id: `${streamId}:${position}` });
+      }
+      if (end === undefined) return false;
+      if (end) buffer.push({ event: 'error', data: end });
+      return true;
+    }
+
+    let ended = false;
+    const iterator: AsyncIterableIterator<ServerEvent> = {
+      async next() {
+        try {
+          unlisten ??= await backend.listen(streamId, () => resume());
+          for (;;) {
+            if (closed || signal?.aborted) return iterator.return!();
+            const event = buffer.shift();
+            if (event) return { value: event, done: false };
+            if (ended) return iterator.return!();
+            const woken = new Promise<void>((resolve) => (resume = resolve));
+            ended = await readMore();
+            if (buffer.length || ended) continue;
+            // Nothing new: wait to be told, or check on the producer after a third of its lease.
+            const timer = leased ? setTimeout(() => resume(), leaseTtl / 3) : undefined;
+            await woken;
+            clearTimeout(timer);
+            if (closed || !leased || (await backend.leased(streamId))) continue;
+            const message = `the process producing stream "${streamId}" stopped renewing its lease`;
+            await backend.end(streamId, errorEvent('ProducerLostError', message).data, '');
+            // Read on from past the end of a finished stream: nothing more will come.
+            ended = (await readMore()) || (buffer.length === 0 && (await backend.ended(streamId)));
+          }
+        } catch (error) {
+          // The store is unreachable: one error event, then the end.
+          if (closed) return done;
+          await iterator.return!();
+          const failure = error instanceof StoreError ? error : new StoreError(messageOf(error), error);
+          return { value: errorEvent(failure.name, failure.message), done: false };
+        }
+      },
+      // eslint-disable-next-line @typescript-eslint/require-await -- an iterator's return() is async
+      async return() {
+        closed = true;
+        buffer = [];
+        // A next() waiting for the next event ends too.
+        resume();
+        signal?.removeEventListener('abort', close);
+        unlisten?.();
+        unlisten = () => {};
+        return done;
+      },
+      [Symbol.asyncIterator]() {
+        return iterator;
+      },
+    };
+    return iterator;
+  }
+
+  const store = {
+    async start(streamId: string, producer: (signal: AbortSignal) => AsyncIterable<ServerEvent>) {
+      const token = crypto.randomUUID();
+      if (!(await backend.create(checkStreamId(streamId), token))) throw new StreamExistsError(streamId);
+      const producing = new AbortController();
+      let events: AsyncIterable<ServerEvent>;
+      try {
+        events = producer(producing.signal);
+      } catch (error) {
+        // A producer that throws at once made nothing: the id is left free to start again.
+        await backend.remove(streamId).catch(() => {});
+        throw error;
+      }
+      void produce(streamId, token, events, producing);
+    },
+    async read(streamId: string, { lastEventId, signal }: ReadOptions = {}) {
+      let from = backend.origin;
+      if (lastEventId !== undefined) {
+        const parsed = parseEventId(lastEventId, backend.isPosition);
+        if (parsed.streamId !== streamId) throw new StreamNotFoundError(parsed.streamId);
+        from = parsed.position;
+      }
+      if (!(await backend.exists(checkStreamId(streamId)))) throw new StreamNotFoundError(streamId);
+      return follow(streamId, from, signal);
+    },
+    async resume(lastEventId: string, options: Pick<ReadOptions, 'signal'> = {}) {
+      return store.read(parseEventId(lastEventId, backend.isPosition).streamId, { ...options, lastEventId });
+    },
+    async stop(streamId: string) {
+      await backend.requestStop(checkStreamId(streamId));
+    },
+    async state(streamId: string) {
+      return backend.state(checkStreamId(streamId));
+    },
+    /** Ends what the store opened itself (the app's client is the app's to close). */
+    async close() {
+      await backend.close();
+    },
+  };
+  return store;
+}
