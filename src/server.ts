@@ -10,7 +10,14 @@ export { memoryStore } from './server/memory-store.js';
 export { redisStore } from './server/redis-store.js';
 export type { RedisClientLike, RedisStoreOptions } from './server/redis-store.js';
 export { streamIdOf } from './server/store.js';
-export type { Producer, ReadOptions, ResumableStreamStore, StoreOptions, StreamState } from './server/store.js';
+export type {
+  Producer,
+  ReadOptions,
+  ResumableStreamStore,
+  StoreOptions,
+  StreamState,
+  StreamWriter,
+} from './server/store.js';
 export {
   InvalidEventIdError,
   ResumableStreamError,

@@ -14,11 +14,43 @@ import {
   parseEventId,
   storeDefaults,
   storedEvent,
+  type Producer,
   type ReadOptions,
   type ResumableStreamStore,
   type StoreOptions,
+  type StreamWriter,
 } from './store.js';
 import type { ServerEvent } from './write.js';
+
+/**
+ * Events pushed by a writer, as the async iterable a producer would be: `close` ends it (with
+ * `error`: the iteration throws it, so the stream ends with its error event).
+ */
+function channel() {
+  const queue: ServerEvent[] = [];
+  let ended: { error?: unknown } | undefined;
+  let wake = () => {};
+  return {
+    push(event: ServerEvent) {
+      queue.push(event);
+      wake();
+    },
+    close(error?: { error: unknown }) {
+      ended = error ?? {};
+      wake();
+    },
+    async *[Symbol.asyncIterator](): AsyncGenerator<ServerEvent> {
+      for (;;) {
+        const event = queue.shift();
+        if (event) yield event;
+        else if (ended) {
+          if ('error' in ended) throw ended.error;
+          return;
+        } else await new Promise<void>((resolve) => (wake = resolve));
+      }
+    },
+  };
+}
 
 // Batches of appends one producer keeps on their way (order is kept: one connection, one queue),
 // and the events it gathers meanwhile before it waits: a producer faster than its backend is held
@@ -188,11 +220,16 @@ export function createStore(
     return iterator;
   }
 
+  /** Creates the stream, or `StreamExistsError`; its lease's token and what stops its producer. */
+  async function create(streamId: string) {
+    const token = crypto.randomUUID();
+    if (!(await backend.create(checkStreamId(streamId), token))) throw new StreamExistsError(streamId);
+    return { token, producing: new AbortController() };
+  }
+
   const store = {
-    async start(streamId: string, producer: (signal: AbortSignal) => AsyncIterable<ServerEvent>) {
-      const token = crypto.randomUUID();
-      if (!(await backend.create(checkStreamId(streamId), token))) throw new StreamExistsError(streamId);
-      const producing = new AbortController();
+    async start(streamId: string, producer: Producer) {
+      const { token, producing } = await create(streamId);
       let events: AsyncIterable<ServerEvent>;
       try {
         events = producer(producing.signal);
@@ -202,6 +239,41 @@ export function createStore(
         throw error;
       }
       void produce(streamId, token, events, producing);
+    },
+    async open(streamId: string): Promise<StreamWriter> {
+      const { token, producing } = await create(streamId);
+      const events = channel();
+      // A stopped stream ends now, whether or not its writer is told by `signal` and calls end().
+      producing.signal.addEventListener('abort', () => events.close(), { once: true });
+      const produced = produce(streamId, token, events, producing);
+      let closed = false;
+      const close = (error?: { error: unknown }) => {
+        if (closed) throw new Error(`stream "${streamId}" was ended already`);
+        closed = true;
+        events.close(error);
+        return produced;
+      };
+      return {
+        signal: producing.signal,
+        append(event) {
+          if (closed) throw new Error(`stream "${streamId}" was ended already`);
+          // Checked here, so the caller learns of a bad event at once and the stream goes on.
+          storedEvent(event);
+          if (!producing.signal.aborted) events.push(event);
+        },
+        end: () => close(),
+        fail: (error) => close({ error }),
+      };
+    },
+    async attach(streamId: string, producer: Producer, readOptions?: ReadOptions) {
+      let started = true;
+      try {
+        await store.start(streamId, producer);
+      } catch (error) {
+        if (!(error instanceof StreamExistsError)) throw error;
+        started = false;
+      }
+      return { started, events: await store.read(streamId, readOptions) };
     },
     async read(streamId: string, { lastEventId, signal }: ReadOptions = {}) {
       let from = backend.origin;

@@ -4,6 +4,21 @@ import { formatEvent, type ServerEvent } from './write.js';
 /** Makes the events of one stream. `signal` aborts when the stream is stopped: `stop()`, the length cap, the store lost. */
 export type Producer = (signal: AbortSignal) => AsyncIterable<ServerEvent>;
 
+/** What `open` hands out: the stream's producer, as calls. */
+export interface StreamWriter {
+  /**
+   * Aborts when the stream must stop: `stop()` from anywhere, a cap passed, the store lost. The stream
+   * then ends: appends after it, and those not yet stored, are dropped (as a producer's later events are).
+   */
+  readonly signal: AbortSignal;
+  /** Stores one event, in order. A bad event (a CR in its type, say) is a `TypeError` here, and the stream goes on. */
+  append(event: ServerEvent): void;
+  /** Ends the stream well; resolves once its end is stored. */
+  end(): Promise<void>;
+  /** Ends the stream with an `error` event naming `error`; resolves once it is stored. */
+  fail(error: unknown): Promise<void>;
+}
+
 export interface ReadOptions {
   /** An event id this store issued for the stream (a `Last-Event-ID`): only what came after it is read. */
   lastEventId?: string | undefined;
@@ -28,6 +43,21 @@ export interface ResumableStreamStore {
    * the store's error if it cannot be reached (there is no silent fallback).
    */
   start(streamId: string, producer: Producer): Promise<void>;
+  /**
+   * Starts `streamId` with no producer: a handle to write into it from code that owns its own loop
+   * (a framework that pushes chunks rather than hands over an iterable). Rejects as `start` does.
+   */
+  open(streamId: string): Promise<StreamWriter>;
+  /**
+   * Starts `streamId` unless it exists, and reads it either way: a repeated request (a re-sent POST
+   * with the same `Idempotency-Key`, a second tab) attaches to the answer already running instead of
+   * starting a second one. `started` says which it was.
+   */
+  attach(
+    streamId: string,
+    producer: Producer,
+    options?: ReadOptions,
+  ): Promise<{ started: boolean; events: AsyncIterableIterator<ServerEvent> }>;
   /** The stream's events; rejects with `StreamNotFoundError` (410) or `InvalidEventIdError` (400). */
   read(streamId: string, options?: ReadOptions): Promise<AsyncIterableIterator<ServerEvent>>;
   /** `read` of the stream a `Last-Event-ID` names, after that event. */

@@ -168,6 +168,63 @@ export function storeSuite(stores: Array<[string, MakeStore, string | undefined]
       await expect.poll(() => store.state('silent')).toEqual({ state: 'done', lastEventId: '' });
     });
 
+    test.skipIf(skip)(
+      'open(): a writer appends from its own loop; end() ends it, readers get every event',
+      async () => {
+        const store = await make();
+        const writer = await store.open('pushed');
+        const reading = collect(await store.read('pushed'));
+        for (const token of ['a', 'b', 'c']) writer.append({ data: token, event: 'token' });
+        expect(() => writer.append({ data: 'x', event: 'two\nlines' })).toThrow(TypeError);
+        await writer.end();
+        expect((await reading).map((e) => e.data)).toEqual(['a', 'b', 'c']);
+        expect(() => writer.append({ data: 'late' })).toThrow(/ended already/);
+        await expect(store.open('pushed')).rejects.toBeInstanceOf(StreamExistsError);
+        expect((await store.state('pushed')).state).toBe('done');
+      },
+    );
+
+    test.skipIf(skip)('open(): fail() ends it with the error event; stop() aborts its signal and ends it', async () => {
+      const store = await make();
+      const failing = await store.open('pushed-fail');
+      failing.append({ data: 'a' });
+      await failing.fail(new RangeError('upstream closed'));
+      const read = await collect(await store.read('pushed-fail'));
+      expect(read.at(-1)).toEqual({
+        event: 'error',
+        data: JSON.stringify({ error: 'RangeError', message: 'upstream closed' }),
+      });
+
+      const stopped = await store.open('pushed-stop');
+      stopped.append({ data: 'a' });
+      const reader = await store.read('pushed-stop');
+      expect((await reader.next()).value?.data).toBe('a');
+      await store.stop('pushed-stop');
+      await expect.poll(() => stopped.signal.aborted).toBe(true);
+      stopped.append({ data: 'dropped' });
+      expect(await collect(reader)).toEqual([]);
+      await expect.poll(() => store.state('pushed-stop').then((state) => state.state)).toBe('done');
+    });
+
+    test.skipIf(skip)(
+      'attach(): the first call starts the producer, a repeat reads the same stream; it runs once',
+      async () => {
+        const store = await make();
+        let runs = 0;
+        const producer = (signal: AbortSignal) => {
+          runs += 1;
+          return tokens(20, 5)(signal);
+        };
+        const first = await store.attach('keyed', producer);
+        const again = await store.attach('keyed', producer);
+        expect([first.started, again.started]).toEqual([true, false]);
+        const [a, b] = await Promise.all([collect(first.events), collect(again.events)]);
+        expect(a.map((e) => e.data)).toEqual(Array.from({ length: 20 }, (_, i) => String(i + 1)));
+        expect(b).toEqual(a);
+        expect(runs).toBe(1);
+      },
+    );
+
     test.skipIf(skip)('runs the producer once: a second start of the same id is refused', async () => {
       const store = await make();
       await store.start('once', tokens(1));
