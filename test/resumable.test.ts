@@ -63,6 +63,20 @@ describe.skipIf(redisMissing)('Redis store only', () => {
     expect(await reading.state('orphan')).toEqual({ state: 'lost', lastEventId: lastToken.id });
   });
 
+  test('abandonAfter counts readers on every instance: one reading elsewhere keeps the producer going', async () => {
+    const options = { prefix: 'watched:', abandonAfter: 150 };
+    const producing = redisStore(await clientKinds['node-redis 6'](redis!.url), options);
+    const reading = redisStore(await clientKinds['node-redis 6'](redis!.url), options);
+    closers.push(
+      () => producing.close(),
+      () => reading.close(),
+    );
+    await producing.start('elsewhere', tokens(40, 10));
+    const all = await collect(await reading.read('elsewhere'));
+    expect(all).toHaveLength(40);
+    expect(all.every((event) => event.event === 'token')).toBe(true);
+  });
+
   test('state() says lost when the producer died and no reader has noticed yet', async () => {
     const producerClient = await clientKinds['node-redis 6'](redis!.url);
     const producing = redisStore(producerClient, { prefix: 'unnoticed:', leaseTtl: 300 });

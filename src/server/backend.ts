@@ -46,6 +46,10 @@ export interface Backend {
   ended(streamId: string): Promise<boolean>;
   /** Removes a stream whose producer failed at once, so its id is free. */
   remove(streamId: string): Promise<void>;
+  /** Marks that someone reads the stream, for the next `ttl` ms (from any instance). */
+  touch(streamId: string, ttl: number): Promise<void>;
+  /** Whether anyone touched the stream within the `ttl` of their touch. */
+  watched(streamId: string): Promise<boolean>;
   /** Asks the producer to stop, wherever it runs. */
   requestStop(streamId: string): Promise<void>;
   /** Calls `listener` with each notice for the stream; resolves with what stops it. */

@@ -63,7 +63,7 @@ export function createStore(
   backend: Backend,
   options: StoreOptions = {},
 ): ResumableStreamStore & { close(): Promise<void> } {
-  const { maxEvents = storeDefaults.maxEvents, maxBytes = storeDefaults.maxBytes } = options;
+  const { maxEvents = storeDefaults.maxEvents, maxBytes = storeDefaults.maxBytes, abandonAfter = 0 } = options;
   const { leaseTtl } = backend;
   // Where the producer lives in this process only, there is no lease to renew or to check.
   const leased = Number.isFinite(leaseTtl);
@@ -92,6 +92,16 @@ export function createStore(
             if (state === 'lost') stopLost();
           }, stopLost);
         }, leaseTtl / 3)
+      : undefined;
+    // Nobody read it for `abandonAfter`: stopped, with an end that says why.
+    const abandonment = abandonAfter
+      ? setInterval(() => {
+          backend.watched(streamId).then((watched) => {
+            if (watched || signal.aborted) return;
+            end = errorEvent('StreamAbandonedError', `nobody read stream "${streamId}" for ${abandonAfter} ms`).data;
+            producing.abort();
+          }, stopLost);
+        }, abandonAfter / 3)
       : undefined;
     let count = 0;
     let bytes = 0;
@@ -136,6 +146,7 @@ export function createStore(
     } finally {
       while (inFlight.size) await Promise.all(inFlight);
       clearInterval(renewal);
+      clearInterval(abandonment);
       unlisten();
       if (!lost) {
         await backend
@@ -171,6 +182,11 @@ export function createStore(
       return true;
     }
 
+    // While it is open, the reader keeps the stream from being abandoned.
+    const touch = () => void backend.touch(streamId, abandonAfter).catch(() => {});
+    const presence = abandonAfter ? setInterval(touch, abandonAfter / 3) : undefined;
+    if (abandonAfter) touch();
+
     let ended = false;
     const iterator: AsyncIterableIterator<ServerEvent> = {
       async next() {
@@ -205,6 +221,7 @@ export function createStore(
       // eslint-disable-next-line @typescript-eslint/require-await -- an iterator's return() is async
       async return() {
         closed = true;
+        clearInterval(presence);
         buffer = [];
         // A next() waiting for the next event ends too.
         resume();
@@ -224,6 +241,8 @@ export function createStore(
   async function create(streamId: string) {
     const token = crypto.randomUUID();
     if (!(await backend.create(checkStreamId(streamId), token))) throw new StreamExistsError(streamId);
+    // The grace a new stream has to get its first reader.
+    if (abandonAfter) await backend.touch(streamId, abandonAfter);
     return { token, producing: new AbortController() };
   }
 

@@ -9,6 +9,8 @@ interface MemoryStream {
   /** Undefined while it runs; then the end (`""`, or the error event's data). */
   end: string | undefined;
   stopAsked: boolean;
+  /** Until when someone reads it (ms since epoch). */
+  watchedUntil: number;
   listeners: Set<(notice: Notice) => void>;
 }
 
@@ -28,7 +30,7 @@ export function memoryStore(options: StoreOptions = {}): ResumableStreamStore {
     leaseTtl: Infinity,
     async create(streamId) {
       if (streams.has(streamId)) return false;
-      streams.set(streamId, { events: [], end: undefined, stopAsked: false, listeners: new Set() });
+      streams.set(streamId, { events: [], end: undefined, stopAsked: false, watchedUntil: 0, listeners: new Set() });
       return true;
     },
     async append(streamId, events) {
@@ -65,6 +67,13 @@ export function memoryStore(options: StoreOptions = {}): ResumableStreamStore {
     },
     async remove(streamId) {
       streams.delete(streamId);
+    },
+    async touch(streamId, ttl) {
+      const stream = streams.get(streamId);
+      if (stream) stream.watchedUntil = Math.max(stream.watchedUntil, Date.now() + ttl);
+    },
+    async watched(streamId) {
+      return Date.now() < (streams.get(streamId)?.watchedUntil ?? 0);
     },
     async requestStop(streamId) {
       const stream = streams.get(streamId);

@@ -108,6 +108,7 @@ export function redisStore(
       lease: `${base}:lease`,
       stop: `${base}:stop`,
       ended: `${base}:ended`,
+      readers: `${base}:readers`,
       notify: `${base}:notify`,
     };
   };
@@ -206,6 +207,14 @@ export function redisStore(
     async remove(streamId) {
       const key = keys(streamId);
       await command(key.events, 'DEL', key.events, key.lease);
+    },
+    async touch(streamId, ttl) {
+      const key = keys(streamId).readers;
+      await command(key, 'SET', key, '1', 'PX', ttl);
+    },
+    async watched(streamId) {
+      const key = keys(streamId).readers;
+      return (await command<number>(key, 'EXISTS', key)) === 1;
     },
     async requestStop(streamId) {
       const key = keys(streamId).stop;

@@ -105,6 +105,14 @@ export interface StoreOptions {
    * @default 33554432 (32 Mi)
    */
   maxBytes?: number | undefined;
+  /**
+   * Milliseconds a stream may go unread before its producer is stopped (a tab closed mid-answer: the
+   * model stops being paid for). A reader counts from any instance while it is connected; a new
+   * stream has that long to get its first. The stream then ends with an `error` event,
+   * `StreamAbandonedError`, so a later reader sees why it stopped. `0`: never.
+   * @default 0
+   */
+  abandonAfter?: number | undefined;
 }
 
 export const storeDefaults = { expireAfter: 10 * 60_000, maxEvents: 1_000_000, maxBytes: 32 * 1024 * 1024 } as const;

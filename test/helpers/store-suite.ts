@@ -17,6 +17,7 @@ export type MakeStore = (options?: {
   maxEvents?: number;
   maxBytes?: number;
   leaseTtl?: number;
+  abandonAfter?: number;
 }) => Promise<ResumableStreamStore>;
 
 /** `count` events "1"…"count", a `wait` ms pause before each, then the end. */
@@ -222,6 +223,24 @@ export function storeSuite(stores: Array<[string, MakeStore, string | undefined]
         expect(a.map((e) => e.data)).toEqual(Array.from({ length: 20 }, (_, i) => String(i + 1)));
         expect(b).toEqual(a);
         expect(runs).toBe(1);
+      },
+    );
+
+    test.skipIf(skip)(
+      'abandonAfter: a stream nobody reads stops its producer and says so; one that is read runs to its end',
+      async () => {
+        const store = await make({ abandonAfter: 150 });
+        const seen: { signal?: AbortSignal } = {};
+        await store.start('unread', tokens(1000, 10, seen));
+        await expect.poll(() => seen.signal?.aborted, { timeout: 2000 }).toBe(true);
+        const read = await collect(await store.read('unread'));
+        expect(read.length).toBeLessThan(1000);
+        expect(JSON.parse(read.at(-1)!.data)).toMatchObject({ error: 'StreamAbandonedError' });
+        expect((await store.state('unread')).state).toBe('failed');
+        // 40 events 10 ms apart: longer than abandonAfter, read the whole time.
+        await store.start('watched', tokens(40, 10));
+        const all = await collect(await store.read('watched'));
+        expect(all.map((e) => e.data)).toEqual(Array.from({ length: 40 }, (_, i) => String(i + 1)));
       },
     );
 
