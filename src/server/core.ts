@@ -200,11 +200,18 @@ export function createStore(
             const woken = new Promise<void>((resolve) => (resume = resolve));
             ended = await readMore();
             if (buffer.length || ended) continue;
-            // Nothing new: wait to be told, or check on the producer after a third of its lease.
-            const timer = leased ? setTimeout(() => resume(), leaseTtl / 3) : undefined;
+            // Nothing new: wait to be told, or check on the producer after a third of its lease (on
+            // that clock only: a wake-up by a notice costs no lease check).
+            let heardNothing = false;
+            const timer = leased
+              ? setTimeout(() => {
+                  heardNothing = true;
+                  resume();
+                }, leaseTtl / 3)
+              : undefined;
             await woken;
             clearTimeout(timer);
-            if (closed || !leased || (await backend.leased(streamId))) continue;
+            if (closed || !heardNothing || (await backend.leased(streamId))) continue;
             const message = `the process producing stream "${streamId}" stopped renewing its lease`;
             await backend.end(streamId, errorEvent('ProducerLostError', message).data, '');
             // Read on from past the end of a finished stream: nothing more will come.
