@@ -47,7 +47,7 @@ test('every ts/tsx block of the README type-checks', async () => {
         .filter(([name]) => new RegExp(`\\b${name}\\b`).test(block))
         .filter(
           ([name]) =>
-            !new RegExp(`(const|let|var|function)\\s+${name}\\b|\\(\\{[^)]*\\b${name}\\b[^)]*\\}\\s*:`).test(block),
+            !new RegExp(`(const|let|var|function\\*?)\\s+${name}\\b|\\(\\{[^)]*\\b${name}\\b[^)]*\\}\\s*:`).test(block),
         )
         .map(([, declaration]) => declaration)
         .join('\n');
