@@ -54,7 +54,12 @@ export async function runStream(
     failure ??= { error };
     halt.abort();
   });
-  const signal = AbortSignal.any([options.signal, halt.signal]);
+  // The loop's signal follows the caller's through a listener, removed when the call settles (not
+  // `AbortSignal.any`, which the edge runtime's sandbox lacks).
+  const { signal } = halt;
+  const stopWithCaller = () => halt.abort();
+  if (options.signal.aborted) stopWithCaller();
+  options.signal.addEventListener('abort', stopWithCaller);
   // True once the caller aborted (the call resolves); throws a handler's late failure.
   const over = () => {
     if (options.signal.aborted) return true;
@@ -75,77 +80,83 @@ export async function runStream(
       lastEventId: state.lastEventId,
     });
 
-  for (;;) {
-    const context = { attempt: state.attempt + 1, lastEventId: state.lastEventId };
-    let plan: AttemptPlan;
-    try {
-      plan = planAttempt(options.call, await unlessAborted(options.request?.(context), signal), options.checkUrl);
-    } catch (error) {
-      if (signal.aborted && over()) return;
-      throw error;
-    }
-    const pauses = !(options.openWhenHidden ?? defaults.openWhenHidden(plan.method));
-    // A reconnect waits for the network too; the first request is always sent (a page on a plane
-    // may still reach a server on localhost).
-    const blockedBy = () => (pauses && page.hidden ? 'hidden' : state.attempt && page.offline ? 'offline' : undefined);
-    const blocked = blockedBy();
-    if (blocked) {
-      if (state.attempt) report(blocked, Infinity, 0);
-      await waitFor(signal, (done) =>
-        page.onChange(() => {
-          if (!blockedBy()) done();
+  try {
+    for (;;) {
+      const context = { attempt: state.attempt + 1, lastEventId: state.lastEventId };
+      let plan: AttemptPlan;
+      try {
+        plan = planAttempt(options.call, await unlessAborted(options.request?.(context), signal), options.checkUrl);
+      } catch (error) {
+        if (signal.aborted && over()) return;
+        throw error;
+      }
+      const pauses = !(options.openWhenHidden ?? defaults.openWhenHidden(plan.method));
+      // A reconnect waits for the network too; the first request is always sent (a page on a plane
+      // may still reach a server on localhost).
+      const blockedBy = () =>
+        pauses && page.hidden ? 'hidden' : state.attempt && page.offline ? 'offline' : undefined;
+      const blocked = blockedBy();
+      if (blocked) {
+        if (state.attempt) report(blocked, Infinity, 0);
+        await waitFor(signal, (done) =>
+          page.onChange(() => {
+            if (!blockedBy()) done();
+          }, pauses),
+        );
+      }
+      // A wait that ended early (the page hidden and shown, the network back) still keeps the floor.
+      const untilFloor = options.retry ? state.requestedAt + options.retry.minInterval - Date.now() : 0;
+      if (untilFloor > 0) await delay(untilFloor, signal);
+      if (over()) return;
+
+      state = { ...state, attempt: context.attempt, requestedAt: Date.now() };
+      const result = await connect({ options, plan, context, page, pauses, signal, onReturned: handlers.watch });
+      if (over()) return;
+      const ended = result.outcome;
+      // (An `aborted` attempt ended the call just above.)
+      let outcome = typeof ended === 'string' ? (ended as Ending['outcome']) : 'failed';
+      let error = outcome === 'failed' ? failureOf(ended, { ...plan, ...result }) : undefined;
+      if (outcome === 'closed') {
+        try {
+          await unlessAborted(options.onclose?.(), signal);
+        } catch (thrown) {
+          if (over()) return;
+          // Kept from `@microsoft/fetch-event-source`: throwing in `onclose` asks for a retry.
+          outcome = 'failed';
+          error = thrown;
+        }
+      }
+      const answer = outcome === 'failed' ? options.onerror?.(error) : undefined;
+      const ending = { ...result, outcome, error, answer, label: plan.label };
+      const decision = decide(state, ending, options, Date.now(), random);
+      if (decision.action === 'throw') throw decision.error;
+      if (decision.action === 'stop') {
+        // The call settles once every promise `onmessage` returned has.
+        await waitFor(signal, (done) => {
+          void handlers.settled().then(done);
+          return () => {};
+        });
+        // (Throws if one of them rejected meanwhile.)
+        over();
+        return;
+      }
+      state = decision.state;
+      if (decision.action === 'pause') continue;
+      // We are retrying, so a response the error carried will not be read by anyone.
+      if (error instanceof HttpError || error instanceof ContentTypeError) discardBody(error.response);
+      if (over()) return;
+      lastError = error;
+      report(decision.reason, decision.delay, decision.jitter);
+      // A page hidden during the wait ends it when this request pauses (the loop then waits for the
+      // page instead), and so does the network coming back: the wait was spent offline, so the backoff
+      // it served says nothing of the server.
+      await delay(decision.delay, signal, (done) =>
+        page.onChange((event) => {
+          if ((pauses && page.hidden) || event?.type === 'online') done();
         }, pauses),
       );
     }
-    // A wait that ended early (the page hidden and shown, the network back) still keeps the floor.
-    const untilFloor = options.retry ? state.requestedAt + options.retry.minInterval - Date.now() : 0;
-    if (untilFloor > 0) await delay(untilFloor, signal);
-    if (over()) return;
-
-    state = { ...state, attempt: context.attempt, requestedAt: Date.now() };
-    const result = await connect({ options, plan, context, page, pauses, signal, onReturned: handlers.watch });
-    if (over()) return;
-    const ended = result.outcome;
-    let outcome: Ending['outcome'] = ended === 'closed' || ended === 'stop' || ended === 'paused' ? ended : 'failed';
-    let error = outcome === 'failed' ? failureOf(ended, { ...plan, ...result }) : undefined;
-    if (outcome === 'closed') {
-      try {
-        await unlessAborted(options.onclose?.(), signal);
-      } catch (thrown) {
-        if (over()) return;
-        // Kept from `@microsoft/fetch-event-source`: throwing in `onclose` asks for a retry.
-        outcome = 'failed';
-        error = thrown;
-      }
-    }
-    const answer = outcome === 'failed' ? options.onerror?.(error) : undefined;
-    const ending = { ...result, outcome, error, answer, label: plan.label };
-    const decision = decide(state, ending, options, Date.now(), random);
-    if (decision.action === 'throw') throw decision.error;
-    if (decision.action === 'stop') {
-      // The call settles once every promise `onmessage` returned has.
-      await waitFor(signal, (done) => {
-        void handlers.settled().then(done);
-        return () => {};
-      });
-      // (Throws if one of them rejected meanwhile.)
-      over();
-      return;
-    }
-    state = decision.state;
-    if (decision.action === 'pause') continue;
-    // We are retrying, so a response the error carried will not be read by anyone.
-    if (error instanceof HttpError || error instanceof ContentTypeError) discardBody(error.response);
-    if (over()) return;
-    lastError = error;
-    report(decision.reason, decision.delay, decision.jitter);
-    // A page hidden during the wait ends it when this request pauses (the loop then waits for the
-    // page instead), and so does the network coming back: the wait was spent offline, so the backoff
-    // it served says nothing of the server.
-    await delay(decision.delay, signal, (done) =>
-      page.onChange((event) => {
-        if ((pauses && page.hidden) || event?.type === 'online') done();
-      }, pauses),
-    );
+  } finally {
+    options.signal.removeEventListener('abort', stopWithCaller);
   }
 }

@@ -117,8 +117,9 @@ export function decide(state: LoopState, ending: Ending, rules: Rules, now: numb
   // finished answer is the usual end of a fetch stream (`reconnectOnClose` opts in).
   if (!failed && !rules.reconnectOnClose) return { action: 'stop' };
   if (failed) next.failures += 1;
-  // `retry: false` never reconnects (and is refused up front with `reconnectOnClose`).
-  if (!policy) return failed ? { action: 'throw', error } : { action: 'stop' };
+  // `retry: false` never reconnects (and is refused up front with `reconnectOnClose`, so only a
+  // failure gets here).
+  if (!policy) return { action: 'throw', error };
   // A clean close is no failure, so it does not count toward maxRetries; but one that made no
   // progress grows the delay.
   next.reconnects += 1;
