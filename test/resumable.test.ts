@@ -1,30 +1,14 @@
 // The resumable stores: one behaviour suite (test/helpers/store-suite.ts) in memory and in a real
 // redis-server through node-redis; then what only Redis can show. Every other client the peer ranges
 // name runs the same suite, once, in test/system/redis-clients.test.ts.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { InvalidEventIdError, memoryStore, redisStore, streamIdOf, type RedisClientLike } from '../src/server.js';
-import { clientKinds, closeAll, closers } from './helpers/redis-clients.js';
-import { redisMissing, startRedis } from './helpers/redis-server.js';
-import { collect, storeSuite, tokens, type MakeStore } from './helpers/store-suite.js';
+import { describe, expect, test } from 'vitest';
+import { InvalidEventIdError, memoryStore, redisStore, streamIdOf } from '../src/server.js';
+import { clientKinds, closers, useRedisServer } from './helpers/redis-clients.js';
+import { redisMissing } from './helpers/redis-server.js';
+import { collect, storeSuite, tokens } from './helpers/store-suite.js';
 
-let redis: Awaited<ReturnType<typeof startRedis>> | undefined;
-
-beforeAll(async () => {
-  if (!redisMissing) redis = await startRedis();
-});
-afterAll(async () => {
-  await closeAll();
-  await redis?.stop();
-});
-
-let prefixes = 0;
-const redisOn =
-  (connect: (url: string) => Promise<RedisClientLike>): MakeStore =>
-  async (options) => {
-    const store = redisStore(await connect(redis!.url), { prefix: `test${++prefixes}:`, ...options });
-    closers.push(() => store.close());
-    return store;
-  };
+const redis = useRedisServer();
+const redisOn = redis.storeOn;
 
 storeSuite([
   ['memory', async (options) => memoryStore(options), undefined],
@@ -39,9 +23,9 @@ test('streamIdOf names the stream a Last-Event-ID of these stores resumes, or th
 
 describe.skipIf(redisMissing)('Redis store only', () => {
   test('a producer whose process dies: readers elsewhere get ProducerLostError within leaseTtl + leaseTtl/3', async () => {
-    const producerClient = await clientKinds['node-redis 6'](redis!.url);
+    const producerClient = await clientKinds['node-redis 6'](redis.url);
     const producing = redisStore(producerClient, { prefix: 'lost:', leaseTtl: 600 });
-    const reading = redisStore(await clientKinds['node-redis 6'](redis!.url), { prefix: 'lost:', leaseTtl: 600 });
+    const reading = redisStore(await clientKinds['node-redis 6'](redis.url), { prefix: 'lost:', leaseTtl: 600 });
     closers.push(() => reading.close());
     await producing.start('orphan', tokens(1000, 20));
     const iterator = await reading.read('orphan');
@@ -65,8 +49,8 @@ describe.skipIf(redisMissing)('Redis store only', () => {
 
   test('abandonAfter counts readers on every instance: one reading elsewhere keeps the producer going', async () => {
     const options = { prefix: 'watched:', abandonAfter: 150 };
-    const producing = redisStore(await clientKinds['node-redis 6'](redis!.url), options);
-    const reading = redisStore(await clientKinds['node-redis 6'](redis!.url), options);
+    const producing = redisStore(await clientKinds['node-redis 6'](redis.url), options);
+    const reading = redisStore(await clientKinds['node-redis 6'](redis.url), options);
     closers.push(
       () => producing.close(),
       () => reading.close(),
@@ -78,9 +62,9 @@ describe.skipIf(redisMissing)('Redis store only', () => {
   });
 
   test('state() says lost when the producer died and no reader has noticed yet', async () => {
-    const producerClient = await clientKinds['node-redis 6'](redis!.url);
+    const producerClient = await clientKinds['node-redis 6'](redis.url);
     const producing = redisStore(producerClient, { prefix: 'unnoticed:', leaseTtl: 300 });
-    const asking = redisStore(await clientKinds['node-redis 6'](redis!.url), { prefix: 'unnoticed:', leaseTtl: 300 });
+    const asking = redisStore(await clientKinds['node-redis 6'](redis.url), { prefix: 'unnoticed:', leaseTtl: 300 });
     await producing.start('orphan', tokens(1000, 20));
     expect((await asking.state('orphan')).state).toBe('active');
     producerClient.destroy();
@@ -88,7 +72,7 @@ describe.skipIf(redisMissing)('Redis store only', () => {
   });
 
   test('Redis lost mid-stream: the producer is stopped and readers get an error event; at start: start rejects', async () => {
-    const client = await clientKinds['node-redis 6'](redis!.url);
+    const client = await clientKinds['node-redis 6'](redis.url);
     const store = redisStore(client, { prefix: 'down:' });
     const seen: { signal?: AbortSignal } = {};
     await store.start('before', tokens(3, 50, seen));

@@ -5,7 +5,10 @@ import { Redis as IoRedis5 } from 'ioredis5';
 import { createClient as createClient6 } from 'redis';
 import { createClient as createClient4 } from 'redis4';
 import { createClient as createClient5 } from 'redis5';
-import type { RedisClientLike } from '../../src/server.js';
+import { afterAll, beforeAll } from 'vitest';
+import { redisStore, type RedisClientLike } from '../../src/server.js';
+import { redisMissing, startRedis } from './redis-server.js';
+import type { MakeStore } from './store-suite.js';
 
 export const closers: Array<() => Promise<unknown>> = [];
 
@@ -51,3 +54,32 @@ export const clientKinds = {
     return client;
   },
 } satisfies Record<string, (url: string, reconnect?: boolean) => Promise<RedisClientLike>>;
+
+/**
+ * A real redis-server for the tests of one file (started before them, stopped after them, with
+ * every client and store they opened), and `storeOn(connect)`: a store on it through that client,
+ * under a prefix of its own.
+ */
+export function useRedisServer() {
+  let redis: Awaited<ReturnType<typeof startRedis>> | undefined;
+  beforeAll(async () => {
+    if (!redisMissing) redis = await startRedis();
+  });
+  afterAll(async () => {
+    await closeAll();
+    await redis?.stop();
+  });
+  let prefixes = 0;
+  return {
+    get url() {
+      return redis!.url;
+    },
+    storeOn:
+      (connect: (url: string) => Promise<RedisClientLike>): MakeStore =>
+      async (options) => {
+        const store = redisStore(await connect(redis!.url), { prefix: `test${++prefixes}:`, ...options });
+        closers.push(() => store.close());
+        return store;
+      },
+  };
+}

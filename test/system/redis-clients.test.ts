@@ -1,30 +1,14 @@
 // The Redis store through every client the peer ranges name (node-redis 4, 5, 6; ioredis 5, 6) on a
 // real redis-server: the store suite, and the failure paths (Redis down, Redis restarted, a producer
 // dead before anyone noticed), each shown to fail without its fix. Once per `npm test`.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { redisStore, StoreError, type RedisClientLike } from '../../src/server.js';
-import { clientKinds, closeAll, closers } from '../helpers/redis-clients.js';
+import { clientKinds, closers, useRedisServer } from '../helpers/redis-clients.js';
 import { redisMissing, startRedis } from '../helpers/redis-server.js';
 import { collect, storeSuite, tokens, type MakeStore } from '../helpers/store-suite.js';
 
-let redis: Awaited<ReturnType<typeof startRedis>> | undefined;
-
-beforeAll(async () => {
-  if (!redisMissing) redis = await startRedis();
-});
-afterAll(async () => {
-  await closeAll();
-  await redis?.stop();
-});
-
-let prefixes = 0;
-const redisOn =
-  (connect: (url: string) => Promise<RedisClientLike>): MakeStore =>
-  async (options) => {
-    const store = redisStore(await connect(redis!.url), { prefix: `test${++prefixes}:`, ...options });
-    closers.push(() => store.close());
-    return store;
-  };
+const redis = useRedisServer();
+const redisOn = redis.storeOn;
 
 storeSuite(
   Object.entries(clientKinds)
@@ -76,7 +60,7 @@ describe.skipIf(redisMissing)('Redis failure paths, on every client', () => {
   });
 
   test("a dead producer's events outlive the notice of its death: a late reader gets them, then ProducerLostError", async () => {
-    const producerClient = await clientKinds['node-redis 6'](redis!.url);
+    const producerClient = await clientKinds['node-redis 6'](redis.url);
     const options = { prefix: 'late:', leaseTtl: 900, expireAfter: 500 };
     const producing = redisStore(producerClient, options);
     await producing.start('orphan', tokens(1000, 10));
@@ -84,7 +68,7 @@ describe.skipIf(redisMissing)('Redis failure paths, on every client', () => {
     producerClient.destroy();
     // Past expireAfter since the producer's last renewal, before anyone noticed its death.
     await new Promise((resolve) => setTimeout(resolve, 800));
-    const reading = redisStore(await clientKinds['node-redis 6'](redis!.url), options);
+    const reading = redisStore(await clientKinds['node-redis 6'](redis.url), options);
     closers.push(() => reading.close());
     const read = await collect(await reading.read('orphan'));
     expect(read.filter((event) => event.event === 'token').length).toBeGreaterThan(0);
