@@ -141,7 +141,11 @@ export async function runStream(
         return;
       }
       state = decision.state;
-      if (decision.action === 'pause') continue;
+      if (decision.action === 'pause') {
+        // A pause follows no failure: what `onretry` is told of the wait for the page names none.
+        lastError = undefined;
+        continue;
+      }
       // We are retrying, so a response the error carried will not be read by anyone.
       if (error instanceof HttpError || error instanceof ContentTypeError) discardBody(error.response);
       if (over()) return;

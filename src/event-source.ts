@@ -1,5 +1,6 @@
 import { runStream } from './client.js';
 import { normalizeOptions } from './options.js';
+import { pageUrl } from './request.js';
 import { eventTargetCallsHandlers, messageEvent } from './platform-events.js';
 import type { FetchEventSourceInit } from './types.js';
 
@@ -56,7 +57,7 @@ export class EventSource extends EventTarget {
   constructor(url: string | URL, init: EventSourceInit = {}) {
     super();
     // Steps 3-5: the URL is parsed against the document's base URL; failure is a SyntaxError.
-    const base = (globalThis as { location?: { href: string } }).location?.href;
+    const base = pageUrl();
     if (!URL.canParse(url, base)) throw new DOMException(`invalid URL: ${String(url)}`, 'SyntaxError');
     this.url = new URL(url, base).href;
     // Never paused while hidden by default, as the native class is not.

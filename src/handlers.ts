@@ -29,5 +29,3 @@ export function watchHandlers(onFailure: (error: unknown) => void) {
     },
   };
 }
-
-export type HandlerWatch = ReturnType<typeof watchHandlers>;

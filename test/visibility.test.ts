@@ -62,7 +62,7 @@ function start(init: FetchEventSourceInit) {
     onclose: () => void (calls.onclose += 1),
     onretry: (info) => {
       calls.onretry += 1;
-      calls.reasons.push(`${info.reason} ${info.delay}`);
+      calls.reasons.push(`${info.reason} ${info.delay}${info.error ? ` after ${(info.error as Error).name}` : ''}`);
     },
     onmessage: (message) => void calls.messages.push(message.data),
     ...init,
@@ -98,6 +98,20 @@ describe('a GET stream (pauses while hidden by default)', () => {
     controller.abort();
     await done;
     expect(page.listeners).toBe(0);
+  });
+
+  test('a pause after an earlier failure names no failure in what onretry is told', async () => {
+    useFakeClock();
+    api.reply(status(503));
+    const { calls, controller, done } = start({});
+    await vi.advanceTimersByTimeAsync(1000);
+    (await api.stream(0)).push('id: 1\ndata: a\n\n');
+    await settle();
+    setVisibility('hidden');
+    await settle();
+    expect(calls.reasons).toEqual(['backoff 1000 after HttpError', 'hidden Infinity']);
+    controller.abort();
+    await done;
   });
 
   test('hiding during a retry wait cancels the timer; showing reconnects at once', async () => {
@@ -175,7 +189,7 @@ describe('a POST stream', () => {
     stream.fail();
     await vi.advanceTimersByTimeAsync(60_000);
     expect(api.requests).toHaveLength(1);
-    expect(calls.reasons).toEqual(['backoff 1000', 'hidden Infinity']);
+    expect(calls.reasons).toEqual(['backoff 1000 after NetworkError', 'hidden Infinity after NetworkError']);
     setVisibility('visible');
     await settle();
     expect(api.requests.map((request) => [request.method, request.lastEventId])).toEqual([
@@ -266,7 +280,7 @@ describe('the network', () => {
     expect(api.requests).toHaveLength(1); // the first request is always sent
     await vi.advanceTimersByTimeAsync(60_000);
     expect(api.requests).toHaveLength(1);
-    expect(calls.reasons).toEqual(['backoff 1000', 'offline Infinity']);
+    expect(calls.reasons).toEqual(['backoff 1000 after HttpError', 'offline Infinity after HttpError']);
     setOnline(true);
     await settle();
     expect(api.requests).toHaveLength(2);

@@ -25,8 +25,6 @@ export interface RedisLink {
   unsubscribe(channel: string): Promise<unknown>;
   /** Ends the store's own connections (the app's client stays the app's). */
   close(): Promise<void>;
-  /** `single`, `cluster`: what the client is; `ioredis` or `node-redis`: whose. */
-  readonly kind: string;
 }
 
 type Listener = (message: string) => void;
@@ -82,7 +80,6 @@ function nodeRedisLink(client: NodeRedis): RedisLink {
       return connection;
     })());
   return {
-    kind: 'node-redis single',
     command: <T>(_key: string, args: Array<string | number>) => client.sendCommand(args.map(String)) as Promise<T>,
     publish: (channel, message) => client.sendCommand(['PUBLISH', channel, message]),
     subscribe: async (channel, listener) => (await connect()).subscribe(channel, listener),
@@ -99,7 +96,6 @@ function nodeRedisClusterLink(cluster: NodeRedis): RedisLink {
   // node-redis keeps a pub/sub connection per shard itself; the store's listeners are its own.
   const own = new Map<string, Listener>();
   return {
-    kind: 'node-redis cluster',
     command: <T>(key: string, args: Array<string | number>) =>
       cluster.sendCommand(key, false, args.map(String)) as Promise<T>,
     publish: (channel, message) => cluster.sendCommand(channel, false, ['SPUBLISH', channel, message]),
@@ -138,7 +134,6 @@ function ioredisLink(client: IoRedis): RedisLink {
     return subscriber;
   };
   return {
-    kind: `ioredis ${cluster ? 'cluster' : 'single'}`,
     command: <T>(_key: string, [name, ...args]: Array<string | number>) =>
       client.call(String(name), ...args) as Promise<T>,
     publish: (channel, message) => client.call(sharded ? 'SPUBLISH' : 'PUBLISH', channel, message),
