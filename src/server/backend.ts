@@ -1,12 +1,6 @@
 import type { StreamState } from './store.js';
 import type { ServerEvent } from './write.js';
 
-/** An event as a backend stored it, at its position (the part of its id after the stream's). */
-export interface StoredEntry {
-  position: string;
-  event: ServerEvent;
-}
-
 /** What a stream's reader is told: an event was appended (`a`), the stream ended (`x`), stop was asked (`s`). */
 export type Notice = 'a' | 'x' | 's';
 
@@ -37,9 +31,20 @@ export interface Backend {
    * that found the lease gone (`token` `""`, written only if there is still no lease).
    */
   end(streamId: string, end: string, token: string): Promise<void>;
-  /** What is stored after `position`, some of it at a time; `end` once the stream's end was reached. */
-  readAfter(streamId: string, position: string): Promise<{ entries: StoredEntry[]; end?: string | undefined }>;
-  exists(streamId: string): Promise<boolean>;
+  /**
+   * What is stored after `position`, some of it at a time: the events with their ids
+   * (`<stream id>:<position>`), the position after the last of them, and `end` once the stream's end
+   * was reached.
+   */
+  readAfter(
+    streamId: string,
+    position: string,
+  ): Promise<{ events: ServerEvent[]; position: string; end?: string | undefined }>;
+  /**
+   * Whether the stream exists; `InvalidEventIdError` if `position` is not one this backend issued for
+   * it (past its end, or inside an event).
+   */
+  exists(streamId: string, position: string): Promise<boolean>;
   /** Whether a producer's lease is held (a reader asks when it heard nothing for a while). */
   leased(streamId: string): Promise<boolean>;
   /** Whether the stream's end was written. */

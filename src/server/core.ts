@@ -68,6 +68,20 @@ export function createStore(
   // Where the producer lives in this process only, there is no lease to renew or to check.
   const leased = Number.isFinite(leaseTtl);
 
+  // Reads in flight, by stream and position: readers of one stream in this process, woken by the
+  // same notice, share one read (one Redis command per wake-up, however many readers).
+  const reading = new Map<string, { read: ReturnType<Backend['readAfter']>; readers: number }>();
+  function readShared(streamId: string, position: string) {
+    const key = `${streamId}\n${position}`;
+    let shared = reading.get(key);
+    if (!shared) {
+      const read = backend.readAfter(streamId, position).finally(() => reading.delete(key));
+      reading.set(key, (shared = { read, readers: 0 }));
+    }
+    shared.readers += 1;
+    return shared;
+  }
+
   async function produce(
     streamId: string,
     token: string,
@@ -159,7 +173,10 @@ export function createStore(
 
   function follow(streamId: string, from: string, signal?: AbortSignal): AsyncIterableIterator<ServerEvent> {
     let after = from;
+    // What was read and not yet handed out: `buffer` from `next` on (an index, not shift(): a reader
+    // joining a long stream takes thousands of events from one read).
     let buffer: ServerEvent[] = [];
+    let next = 0;
     let closed = false;
     let resume = () => {};
     let unlisten: (() => void) | undefined;
@@ -170,15 +187,22 @@ export function createStore(
     signal?.addEventListener('abort', close, { once: true });
     const done = { value: undefined, done: true } as const;
 
+    // Whether a notice came since the last read began: a reader that handed out what it read and
+    // heard nothing since has nothing to read, and waits.
+    let notified = true;
+
     /** Fills `buffer` with what is stored after `after`; true once the end was read (its event, if any, buffered). */
     async function readMore(): Promise<boolean> {
-      const { entries, end } = await backend.readAfter(streamId, after);
-      for (const { position, event } of entries) {
-        after = position;
-        buffer.push({ ...event, id: `${streamId}:${position}` });
-      }
+      notified = false;
+      const shared = readShared(streamId, after);
+      const { events, position, end } = await shared.read;
+      after = position;
+      // Other readers have the same events: each gets copies, so none sees what another's code does
+      // to an event.
+      buffer = shared.readers > 1 ? events.map((event) => ({ ...event })) : events;
+      next = 0;
       if (end === undefined) return false;
-      if (end) buffer.push({ event: 'error', data: end });
+      if (end) buffer = [...buffer, { event: 'error', data: end }];
       return true;
     }
 
@@ -188,48 +212,77 @@ export function createStore(
     if (abandonAfter) touch();
 
     let ended = false;
-    const iterator: AsyncIterableIterator<ServerEvent> = {
-      async next() {
-        try {
-          unlisten ??= await backend.listen(streamId, () => resume());
-          for (;;) {
-            if (closed || signal?.aborted) return iterator.return!();
-            const event = buffer.shift();
-            if (event) return { value: event, done: false };
-            if (ended) return iterator.return!();
-            const woken = new Promise<void>((resolve) => (resume = resolve));
-            ended = await readMore();
-            if (buffer.length || ended) continue;
-            // Nothing new: wait to be told, or check on the producer after a third of its lease (on
-            // that clock only: a wake-up by a notice costs no lease check).
-            let heardNothing = false;
-            const timer = leased
-              ? setTimeout(() => {
-                  heardNothing = true;
-                  resume();
-                }, leaseTtl / 3)
-              : undefined;
-            await woken;
-            clearTimeout(timer);
-            if (closed || !heardNothing || (await backend.leased(streamId))) continue;
-            const message = `the process producing stream "${streamId}" stopped renewing its lease`;
-            await backend.end(streamId, errorEvent('ProducerLostError', message).data, '');
-            // Read on from past the end of a finished stream: nothing more will come.
-            ended = (await readMore()) || (buffer.length === 0 && (await backend.ended(streamId)));
-          }
-        } catch (error) {
-          // The store is unreachable: one error event, then the end.
-          if (closed) return done;
-          await iterator.return!();
-          const failure = error instanceof StoreError ? error : new StoreError(messageOf(error), error);
-          return { value: errorEvent(failure.name, failure.message), done: false };
+    /** The next event, reading and waiting as needed. */
+    async function advance(): Promise<IteratorResult<ServerEvent>> {
+      try {
+        if (!unlisten) {
+          // Subscribe and read at once: a notice sent after the subscription wakes the reader, and
+          // what was appended before it is read by the read that follows (the loop reads again
+          // before it waits).
+          const notice = () => {
+            notified = true;
+            resume();
+          };
+          const [listened, read] = await Promise.allSettled([backend.listen(streamId, notice), readMore()]);
+          if (listened.status === 'rejected') throw listened.reason;
+          unlisten = listened.value;
+          if (read.status === 'rejected') throw read.reason;
+          ended = read.value;
+          notified = true;
         }
+        for (;;) {
+          if (closed || signal?.aborted) return iterator.return!();
+          if (next < buffer.length) return { value: buffer[next++]!, done: false };
+          if (ended) return iterator.return!();
+          if (notified) {
+            ended = await readMore();
+            continue;
+          }
+          // Nothing new since the last read: wait to be told, or check on the producer after a
+          // third of its lease (on that clock only: a wake-up by a notice costs no lease check).
+          const woken = new Promise<void>((resolve) => (resume = resolve));
+          let heardNothing = false;
+          const timer = leased
+            ? setTimeout(() => {
+                heardNothing = true;
+                resume();
+              }, leaseTtl / 3)
+            : undefined;
+          await woken;
+          clearTimeout(timer);
+          if (closed || !heardNothing) continue;
+          // Read again all the same: a notice lost on its way is caught up here.
+          notified = true;
+          if (await backend.leased(streamId)) continue;
+          const message = `the process producing stream "${streamId}" stopped renewing its lease`;
+          await backend.end(streamId, errorEvent('ProducerLostError', message).data, '');
+          // Read on from past the end of a finished stream: nothing more will come.
+          ended = (await readMore()) || (buffer.length === 0 && (await backend.ended(streamId)));
+        }
+      } catch (error) {
+        // The store is unreachable: one error event, then the end.
+        if (closed) return done;
+        await iterator.return!();
+        const failure = error instanceof StoreError ? error : new StoreError(messageOf(error), error);
+        return { value: errorEvent(failure.name, failure.message), done: false };
+      }
+    }
+
+    const iterator: AsyncIterableIterator<ServerEvent> = {
+      next() {
+        // What was read already goes out without the async machinery: a reader joining a long
+        // stream takes thousands of events from one read.
+        if (unlisten && next < buffer.length && !closed && !signal?.aborted) {
+          return Promise.resolve({ value: buffer[next++]!, done: false });
+        }
+        return advance();
       },
       // eslint-disable-next-line @typescript-eslint/require-await -- an iterator's return() is async
       async return() {
         closed = true;
         clearInterval(presence);
         buffer = [];
+        next = 0;
         // A next() waiting for the next event ends too.
         resume();
         signal?.removeEventListener('abort', close);
@@ -308,7 +361,7 @@ export function createStore(
         if (parsed.streamId !== streamId) throw new StreamNotFoundError(parsed.streamId);
         from = parsed.position;
       }
-      if (!(await backend.exists(checkStreamId(streamId)))) throw new StreamNotFoundError(streamId);
+      if (!(await backend.exists(checkStreamId(streamId), from))) throw new StreamNotFoundError(streamId);
       return follow(streamId, from, signal);
     },
     async resume(lastEventId: string, options: Pick<ReadOptions, 'signal'> = {}) {

@@ -14,12 +14,15 @@ export class StreamNotFoundError extends ResumableStreamError {
   }
 }
 
-/** A `Last-Event-ID` that no store issued (not `<stream id>:<position>`). A route answers 400. */
+/**
+ * A `Last-Event-ID` that no store issued: not `<stream id>:<position>`, or a position the stream
+ * never had. A route answers 400.
+ */
 export class InvalidEventIdError extends ResumableStreamError {
   override name = 'InvalidEventIdError' as const;
 
-  constructor() {
-    super('malformed Last-Event-ID: expected "<stream id>:<position>" as this store issues them');
+  constructor(message = 'malformed Last-Event-ID: expected "<stream id>:<position>" as this store issues them') {
+    super(message);
   }
 }
 

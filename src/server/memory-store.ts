@@ -1,7 +1,8 @@
 /* eslint-disable @typescript-eslint/require-await -- a backend is async (Redis answers later); memory answers at once */
 import type { Backend, Notice } from './backend.js';
 import { createStore } from './core.js';
-import { stateOfEnd, storeDefaults, type ResumableStreamStore, type StoreOptions } from './store.js';
+import { InvalidEventIdError } from './errors.js';
+import { neverIssued, stateOfEnd, storeDefaults, type ResumableStreamStore, type StoreOptions } from './store.js';
 import type { ServerEvent } from './write.js';
 
 interface MemoryStream {
@@ -51,13 +52,18 @@ export function memoryStore(options: StoreOptions = {}): ResumableStreamStore {
     },
     async readAfter(streamId, position) {
       const stream = streams.get(streamId);
-      if (!stream) return { entries: [], end: '' };
+      if (!stream) return { events: [], position, end: '' };
       const from = Number(position);
-      const entries = stream.events.slice(from).map((event, index) => ({ position: String(from + index + 1), event }));
-      return { entries, end: stream.end };
+      const events = stream.events
+        .slice(from)
+        .map((event, index) => ({ ...event, id: `${streamId}:${from + index + 1}` }));
+      return { events, position: String(stream.events.length), end: stream.end };
     },
-    async exists(streamId) {
-      return streams.has(streamId);
+    async exists(streamId, position) {
+      const stream = streams.get(streamId);
+      if (stream && Number(position) > stream.events.length)
+        throw new InvalidEventIdError(neverIssued(streamId, position));
+      return stream !== undefined;
     },
     async leased(streamId) {
       return streams.get(streamId)?.end === undefined;

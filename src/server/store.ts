@@ -140,6 +140,11 @@ export function parseEventId(
   return { streamId, position: at };
 }
 
+/** Why a well-formed `Last-Event-ID` is refused: the stream never had that position. */
+export function neverIssued(streamId: string, position: string): string {
+  return `Last-Event-ID "${streamId}:${position}" was never issued: stream "${streamId}" has no event ending there`;
+}
+
 /**
  * The stream a `Last-Event-ID` of these stores names (`<stream id>:<position>`), or
  * `InvalidEventIdError`: for a route that must check the stream (its owner, say) before resuming it.
