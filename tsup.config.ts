@@ -1,10 +1,11 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  // `fetch-eventsource/react` imports the main entry by its package name, so both share one copy.
-  entry: ['src/index.ts', 'src/react.ts', 'src/server.ts'],
+  // `fetch-eventsource/react` and `/ai-sdk` import the other entries by the package's name, so all
+  // share one copy.
+  entry: ['src/index.ts', 'src/react.ts', 'src/server.ts', 'src/ai-sdk.ts'],
   format: ['esm', 'cjs'],
-  external: ['react', 'fetch-eventsource'],
+  external: ['react', 'ai', 'fetch-eventsource', 'fetch-eventsource/server'],
   // tsup 8 passes `baseUrl`, which TypeScript 6 deprecates.
   dts: { compilerOptions: { ignoreDeprecations: '6.0' } },
   clean: true,

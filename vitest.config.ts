@@ -11,6 +11,7 @@ export default defineConfig({
     alias: [
       { find: /^fetch-eventsource$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
       { find: /^fetch-eventsource\/server$/, replacement: fileURLToPath(new URL('./src/server.ts', import.meta.url)) },
+      { find: /^fetch-eventsource\/ai-sdk$/, replacement: fileURLToPath(new URL('./src/ai-sdk.ts', import.meta.url)) },
     ],
   },
   test: {

@@ -61,6 +61,9 @@ export interface Backend {
   listen(streamId: string, listener: (notice: Notice) => void): Promise<() => void>;
   notify(streamId: string, notice: Notice): Promise<void>;
   state(streamId: string): Promise<StreamState>;
+  /** Keeps `value` under `key` for `ttl` ms. */
+  setNote(key: string, value: string, ttl: number): Promise<void>;
+  getNote(key: string): Promise<string | null>;
   /** Ends what the backend opened itself (not the app's client). */
   close(): Promise<void>;
 }

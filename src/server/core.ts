@@ -7,6 +7,7 @@
 import type { Backend } from './backend.js';
 import { StoreError, StreamExistsError, StreamNotFoundError } from './errors.js';
 import {
+  checkNoteKey,
   checkStreamId,
   errorEvent,
   messageOf,
@@ -63,7 +64,12 @@ export function createStore(
   backend: Backend,
   options: StoreOptions = {},
 ): ResumableStreamStore & { close(): Promise<void> } {
-  const { maxEvents = storeDefaults.maxEvents, maxBytes = storeDefaults.maxBytes, abandonAfter = 0 } = options;
+  const {
+    maxEvents = storeDefaults.maxEvents,
+    maxBytes = storeDefaults.maxBytes,
+    abandonAfter = 0,
+    expireAfter = storeDefaults.expireAfter,
+  } = options;
   const { leaseTtl } = backend;
   // Where the producer lives in this process only, there is no lease to renew or to check.
   const leased = Number.isFinite(leaseTtl);
@@ -372,6 +378,12 @@ export function createStore(
     },
     async state(streamId: string) {
       return backend.state(checkStreamId(streamId));
+    },
+    async setNote(key: string, value: string) {
+      await backend.setNote(checkNoteKey(key), value, expireAfter);
+    },
+    async getNote(key: string) {
+      return backend.getNote(checkNoteKey(key));
     },
     /** Ends what the store opened itself (the app's client is the app's to close). */
     async close() {

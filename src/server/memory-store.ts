@@ -23,6 +23,7 @@ interface MemoryStream {
 export function memoryStore(options: StoreOptions = {}): ResumableStreamStore {
   const { expireAfter = storeDefaults.expireAfter } = options;
   const streams = new Map<string, MemoryStream>();
+  const notes = new Map<string, { value: string; until: number }>();
 
   const backend: Backend = {
     // At most 16 digits: as many events as a stream could ever hold.
@@ -101,6 +102,18 @@ export function memoryStore(options: StoreOptions = {}): ResumableStreamStore {
       const count = stream.events.length;
       const lastEventId = count ? `${streamId}:${count}` : '';
       return { state: stream.end === undefined ? 'active' : stateOfEnd(stream.end), lastEventId };
+    },
+    async setNote(key, value, ttl) {
+      notes.set(key, { value, until: Date.now() + ttl });
+      // Unref'd, as a finished stream's expiry: dropped once expired, unless replaced since.
+      const expiry = setTimeout(() => {
+        if ((notes.get(key)?.until ?? Infinity) <= Date.now()) notes.delete(key);
+      }, ttl) as { unref?: () => void };
+      expiry.unref?.();
+    },
+    async getNote(key) {
+      const note = notes.get(key);
+      return note && note.until > Date.now() ? note.value : null;
     },
     async close() {},
   };

@@ -168,6 +168,8 @@ export function redisStore(
       notify: `${base}:notify`,
     };
   };
+  // A note's key holds its own hash tag: any string, kept apart from streams' keys by its suffix.
+  const noteKey = (key: string) => `${prefix}{${key}}:note`;
   /** One command, bounded by `commandTimeout`; `key` routes it on a cluster. */
   function command<T>(key: string, ...args: Array<string | number>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -303,6 +305,14 @@ export function redisStore(
       if (end !== null) return { state: stateOfEnd(unescape(end.slice(1, -1))), lastEventId };
       // No end written, and no lease: its producer died and no reader has noticed yet.
       return { state: leased ? 'active' : 'lost', lastEventId };
+    },
+    async setNote(key, value, ttl) {
+      const name = noteKey(key);
+      await command(name, 'SET', name, value, 'PX', ttl);
+    },
+    async getNote(key) {
+      const name = noteKey(key);
+      return command<string | null>(name, 'GET', name);
     },
     async close() {
       listeners.clear();

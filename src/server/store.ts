@@ -69,6 +69,14 @@ export interface ResumableStreamStore {
    * nothing is running, and a page can tell a finished answer from a lost one.
    */
   state(streamId: string): Promise<StreamState>;
+  /**
+   * Keeps a short note under `key` (any string, up to 200 characters) for `expireAfter`, seen by every
+   * instance sharing the store: a chat's current answer and who started it, so a resume route finds
+   * it by the chat's id. A later note under the same key replaces it.
+   */
+  setNote(key: string, value: string): Promise<void>;
+  /** The note under `key`, `null` when there is none (never set, or expired). */
+  getNote(key: string): Promise<string | null>;
 }
 
 /**
@@ -116,6 +124,12 @@ export interface StoreOptions {
 }
 
 export const storeDefaults = { expireAfter: 10 * 60_000, maxEvents: 1_000_000, maxBytes: 32 * 1024 * 1024 } as const;
+
+/** The note's key, or a `TypeError`. */
+export function checkNoteKey(key: string): string {
+  if (key.length < 1 || key.length > 200) throw new TypeError('a note key is 1 to 200 characters');
+  return key;
+}
 
 /** The stream id, or a `TypeError` saying what a stream id may hold. */
 export function checkStreamId(streamId: string): string {

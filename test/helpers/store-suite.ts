@@ -198,6 +198,17 @@ export function storeSuite(stores: Array<[string, MakeStore, string | undefined]
       },
     );
 
+    test.skipIf(skip)('notes: set, read from the same store, replaced, gone after expireAfter', async () => {
+      const store = await make({ expireAfter: 300 });
+      expect(await store.getNote('chat:c1')).toBeNull();
+      await store.setNote('chat:c1', '{"answer":"c1.a"}');
+      expect(await store.getNote('chat:c1')).toBe('{"answer":"c1.a"}');
+      await store.setNote('chat:c1', 'héllo {not a tag}');
+      expect(await store.getNote('chat:c1')).toBe('héllo {not a tag}');
+      await expect(store.setNote('', 'x')).rejects.toThrow(TypeError);
+      await expect.poll(() => store.getNote('chat:c1'), { timeout: 2000 }).toBeNull();
+    });
+
     test.skipIf(skip)('state(): expired, active with its last event id, then done, failed or stopped', async () => {
       const store = await make();
       expect(await store.state('later')).toEqual({ state: 'expired', lastEventId: '' });

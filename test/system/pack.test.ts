@@ -23,8 +23,17 @@ beforeAll(async () => {
   await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
   await run(
     npm,
-    // React too: `fetch-eventsource/react` needs its optional peer.
-    ['install', join(project, tarball), 'react@19', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts'],
+    // React and the AI SDK too: `fetch-eventsource/react` and `/ai-sdk` need their optional peers.
+    [
+      'install',
+      join(project, tarball),
+      'react@19',
+      'ai@7.0.185',
+      '--prefer-offline',
+      '--no-audit',
+      '--no-fund',
+      '--ignore-scripts',
+    ],
     {
       cwd: project,
     },
@@ -70,9 +79,33 @@ test.each([
   expect(stdout.trim()).toBe('function');
 });
 
-test('the main entry never imports react or the server half, so it works without either', async () => {
+test.each([
+  [
+    'esm',
+    `import('fetch-eventsource/ai-sdk').then((m) => console.log(typeof m.FetchEventSourceChatTransport, typeof m.chatAnswers))`,
+  ],
+  [
+    'cjs',
+    `const m = require('fetch-eventsource/ai-sdk'); console.log(typeof m.FetchEventSourceChatTransport, typeof m.chatAnswers)`,
+  ],
+])(
+  'fetch-eventsource/ai-sdk imports as %s from the tarball, with the library by its own name',
+  async (_format, code) => {
+    const { stdout } = await run(process.execPath, ['-e', code], { cwd: project });
+    expect(stdout.trim()).toBe('function function');
+    for (const file of ['ai-sdk.js', 'ai-sdk.cjs']) {
+      const text = await readFile(join(project, 'node_modules/fetch-eventsource/dist', file), 'utf8');
+      // One copy of the library: the entries are imported, not bundled in.
+      expect(text).toMatch(/["']fetch-eventsource["']/);
+      expect(text).not.toMatch(/function fetchEventSource\b/);
+    }
+  },
+);
+
+test('the main entry never imports react, the AI SDK or the server half, so it works without them', async () => {
   for (const file of ['index.js', 'index.cjs']) {
     const text = await readFile(join(project, 'node_modules/fetch-eventsource/dist', file), 'utf8');
+    expect(text).not.toMatch(/["']ai["']/);
     expect(text).not.toMatch(/["']react["']/);
     expect(text).not.toMatch(/["'][./\w-]*server(\.c?js)?["']/);
   }
