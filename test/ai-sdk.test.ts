@@ -6,11 +6,14 @@ import { createUIMessageStream, DefaultChatTransport, type UIMessage } from 'ai'
 import { describe, expect, test } from 'vitest';
 import { chatAnswers, FetchEventSourceChatTransport } from '../src/ai-sdk.js';
 import { HttpError, NotResumableError, type RetryInfo } from '../src/index.js';
-import { memoryStore, type ResumableStreamStore } from '../src/server.js';
+import { memoryStore, redisStore, type ResumableStreamStore } from '../src/server.js';
 import { fetchHandler, type Cut } from './helpers/fetch-server.js';
 import { useServers } from './helpers/http-server.js';
+import { clientKinds, closers, useRedisServer } from './helpers/redis-clients.js';
+import { redisMissing } from './helpers/redis-server.js';
 
 const serve = useServers();
+const redis = useRedisServer();
 const DELTAS = Array.from({ length: 200 }, (_, n) => `w${n} `);
 const WHOLE = DELTAS.join('');
 
@@ -278,5 +281,57 @@ describe('chatAnswers route helpers', () => {
     const [textA, textB] = await Promise.all([a.text(), b.text()]);
     expect(textA).toBe(textB);
     expect(textA.match(/text-delta/g)).toHaveLength(200);
+  });
+});
+
+describe.skipIf(redisMissing)('an instance change, on a real redis-server', () => {
+  /** Two instances of the app, each with its own Redis client (node-redis on A, ioredis on B). */
+  async function instances(cut: Cut) {
+    const stores = [];
+    for (const connect of [clientKinds['node-redis 6'], clientKinds['ioredis 6']]) {
+      const store = redisStore(await connect(redis.url), { prefix: 'ai-sdk:' });
+      closers.push(() => store.close());
+      stores.push(store);
+    }
+    return [await app(cut, stores[0]), await app(() => undefined, stores[1])] as const;
+  }
+
+  test('cut on instance A, resumed on instance B: the whole answer once, no error', async () => {
+    const [a, b] = await instances(onceCut(80));
+    // A load balancer that sends the POST to A and the resume to B.
+    const balanced: typeof fetch = (input, init) => {
+      const url = new URL(input instanceof Request ? input.url : String(input), 'http://balancer.test');
+      const method = init?.method ?? (input instanceof Request ? input.method : 'GET');
+      const target = method === 'POST' ? a.url : b.url;
+      return fetch(`${target}${url.pathname}${url.search}`, init);
+    };
+    const chat = new Chat<UIMessage>({
+      transport: new FetchEventSourceChatTransport({ api: '/api/chat', headers, fetch: balanced }),
+    });
+    await chat.sendMessage({ text: 'hi' });
+    expect(chat.error).toBeUndefined();
+    expect(chat.status).toBe('ready');
+    expect(text(chat)).toEqual([WHOLE]);
+    expect(a.requests.map((r) => r.method)).toEqual(['POST']);
+    expect(b.requests).toEqual([
+      { method: 'GET', path: `/api/chat/${chat.id}/stream`, lastEventId: expect.stringMatching(/\./) as string },
+    ]);
+  });
+
+  test('a reload lands on instance B mid-answer: the whole answer once', async () => {
+    const [a, b] = await instances(() => undefined);
+    const first = new Chat<UIMessage>({ transport: new FetchEventSourceChatTransport({ api: a.api, headers }) });
+    const sending = first.sendMessage({ text: 'hi' });
+    await expect.poll(() => text(first)[0]?.length ?? 0).toBeGreaterThan(50);
+    await first.stop();
+    await sending;
+    const reloaded = new Chat<UIMessage>({
+      id: first.id,
+      messages: first.messages.filter((message) => message.role === 'user'),
+      transport: new FetchEventSourceChatTransport({ api: b.api, headers }),
+    });
+    await reloaded.resumeStream();
+    expect(reloaded.status).toBe('ready');
+    expect(text(reloaded)).toEqual([WHOLE]);
   });
 });
