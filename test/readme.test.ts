@@ -22,6 +22,12 @@ const leftToTheReader: Array<[string, string]> = [
   ['answer', 'declare let answer: string;'],
   ['chatId', 'declare const chatId: string;'],
   ['messages', 'declare const messages: unknown[];'],
+  ['userIdOf', 'declare function userIdOf(request: Request): Promise<string>;'],
+  ['model', "declare const model: import('ai').LanguageModel;"],
+  [
+    'Chat',
+    'declare function Chat(props: { messages: unknown[]; onSend: (text: string) => void; busy: boolean }): null;',
+  ],
 ];
 
 test('every ts/tsx block of the README type-checks', async () => {
@@ -71,6 +77,7 @@ test('every ts/tsx block of the README type-checks', async () => {
           'fetch-eventsource': ['src/index.ts'],
           'fetch-eventsource/react': ['src/react.ts'],
           'fetch-eventsource/server': ['src/server.ts'],
+          'fetch-eventsource/ai-sdk': ['src/ai-sdk.ts'],
         },
         ignoreDeprecations: '6.0',
       },
