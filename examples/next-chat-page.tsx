@@ -1,4 +1,4 @@
-// app/chat.tsx — the page that reads the route above: the README shows this file as it is, and
+// app/chat.tsx — the page that reads the route above: docs/server.md shows this file as it is, and
 // test/next-page.test.tsx runs it against the route.
 'use client';
 import { useEventStream } from 'fetch-eventsource/react';

@@ -1,5 +1,5 @@
 // app/api/chat/route.ts — a Next.js App Router route (Node runtime) that streams a model's answer and
-// lets its client resume it by Last-Event-ID on any instance; DELETE stops it. The README shows this
+// lets its client resume it by Last-Event-ID on any instance; DELETE stops it. docs/server.md shows this
 // file as it is, and test/next-route.test.ts runs it.
 import { fetchEvents } from 'fetch-eventsource';
 import {

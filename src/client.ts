@@ -13,7 +13,7 @@ import { delay, unlessAborted, waitFor } from './wait.js';
  * Streams Server-Sent Events from `input` with `fetch`: resolves when the stream is complete
  * (or `signal` aborts, or a 204 says there is nothing), reconnects with backoff and
  * `Last-Event-ID` on failures worth retrying, and rejects with a typed error on the rest
- * (see the policy table in the README).
+ * (see the policy table in docs/policy.md).
  *
  * @example
  * await fetchEventSource('/api/chat', {
@@ -36,7 +36,7 @@ export interface PageSources {
 
 /**
  * The connection loop: connect → read → decide → wait → reconnect. What to do after each attempt is
- * `decide`'s (policy.ts, the README's policy table); the loop performs it: it calls the handlers,
+ * `decide`'s (policy.ts, the policy table of docs/policy.md); the loop performs it: it calls the handlers,
  * waits, and owns every timer and listener it creates, removing them all before it settles.
  * `random` (for jitter) and the page's sources are parameters so tests can pass their own.
  */

@@ -1,5 +1,5 @@
 /**
- * The reconnect policy, the README's policy table as code: the status policy as data, and what the
+ * The reconnect policy, the policy table of docs/policy.md as code: the status policy as data, and what the
  * loop does after each attempt as a pure function of (state, how the attempt ended, now). The loop
  * in client.ts only performs what `decide` returns.
  */
@@ -89,7 +89,7 @@ export interface Rules {
 }
 
 /**
- * What to do after an attempt: one row of the README's policy table per branch. `now` is the
+ * What to do after an attempt: one row of the policy table (docs/policy.md) per branch. `now` is the
  * clock when the attempt ended, `random` gives the jitter.
  */
 export function decide(state: LoopState, ending: Ending, rules: Rules, now: number, random: () => number): Decision {

@@ -55,7 +55,7 @@ export interface EventStream {
   /**
    * Starts the last `start()`'s request again, from `lastEventId`: the server resumes after it. It
    * knows only this component's streams: after a page reload, start again with a saved id (the
-   * README's reload recipe), and it resolves `idle`, sending nothing, when nothing was started.
+   * reload recipe in docs/react.md), and it resolves `idle`, sending nothing, when nothing was started.
    */
   resume: () => Promise<StreamStatus>;
   /** Aborts the stream and any pending reconnect. */

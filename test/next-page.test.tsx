@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-// The README's page (examples/next-chat-page.tsx) against the README's route (examples/next-chat-route.ts):
+// The page of docs/server.md (examples/next-chat-page.tsx) against its route (examples/next-chat-route.ts):
 // msw hands the page's requests to the route's handlers, as Next.js would, with the user id an auth
 // middleware would have set; the model is an OpenAI-compatible server on loopback.
 import { fireEvent, render, screen, waitFor } from '@testing-library/react';
@@ -56,9 +56,9 @@ test('the page asks, shows the whole answer, and shows a failed model as the fai
   await waitFor(() => expect(screen.getByRole('alert').textContent).toMatch(/401/));
 });
 
-test('the README shows the page as it is', async () => {
+test('docs/server.md shows the page as it is', async () => {
   const [readme, file] = await Promise.all([
-    readFile(join(process.cwd(), 'README.md'), 'utf8'),
+    readFile(join(process.cwd(), 'docs/server.md'), 'utf8'),
     readFile(join(process.cwd(), 'examples/next-chat-page.tsx'), 'utf8'),
   ]);
   expect(readme).toContain(file.trim());

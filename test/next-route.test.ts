@@ -1,4 +1,4 @@
-// The README's Next.js route (examples/next-chat-route.ts), run as a route handler is: its POST and
+// The Next.js route of docs/server.md (examples/next-chat-route.ts), run as a route handler is: its POST and
 // DELETE called with web Requests, the model an OpenAI-compatible server on loopback.
 import { readFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, test } from 'vitest';
@@ -117,9 +117,9 @@ describe('the README route (memory store: no REDIS_URL)', () => {
     expect(JSON.parse(events.at(-1)!.data)).toMatchObject({ error: 'HttpError' });
   });
 
-  test('the README shows this file as it is', async () => {
+  test('docs/server.md shows this file as it is', async () => {
     const [readme, file] = await Promise.all([
-      readFile(new URL('../README.md', import.meta.url), 'utf8'),
+      readFile(new URL('../docs/server.md', import.meta.url), 'utf8'),
       readFile(new URL('../examples/next-chat-route.ts', import.meta.url), 'utf8'),
     ]);
     expect(readme).toContain(file.trim());

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -30,9 +30,11 @@ const leftToTheReader: Array<[string, string]> = [
   ],
 ];
 
-test('every ts/tsx block of the README type-checks', async () => {
-  const readme = await readFile(join(root, 'README.md'), 'utf8');
-  const blocks = [...readme.matchAll(/```(ts|tsx)\n([\s\S]*?)```/g)].map((match) => match[2]!);
+test('every ts/tsx block of the README and docs/ type-checks', async () => {
+  // The README and the reference under docs/: every block a reader may copy.
+  const pages = ['README.md', ...(await readdir(join(root, 'docs'))).map((name) => join('docs', name))];
+  const texts = await Promise.all(pages.map((page) => readFile(join(root, page), 'utf8')));
+  const blocks = texts.flatMap((text) => [...text.matchAll(/```(ts|tsx)\n([\s\S]*?)```/g)].map((match) => match[2]!));
   expect(blocks.length).toBeGreaterThan(5);
   // Inside the project, so 'react' and 'redis' resolve to its node_modules and their types.
   await mkdir(join(root, 'node_modules/.cache'), { recursive: true });
