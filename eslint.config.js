@@ -3,7 +3,16 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['dist/', 'node_modules/', 'test-artifacts/', 'test/fixtures/consumer/', '**/*.d.mts', 'eslint.config.js'],
+    ignores: [
+      'dist/',
+      'node_modules/',
+      'test-artifacts/',
+      'test/fixtures/consumer/',
+      'examples/ai-sdk-next/.next/',
+      'examples/ai-sdk-next/next-env.d.ts',
+      '**/*.d.mts',
+      'eslint.config.js',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
