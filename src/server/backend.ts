@@ -22,8 +22,11 @@ export interface Backend {
   readonly leaseTtl: number;
   /** Creates the stream, its lease held by `token`; false if the stream exists. */
   create(streamId: string, token: string): Promise<boolean>;
-  /** Appends `events` in order, as one step; false when the stream is gone (lost, or expired). */
-  append(streamId: string, events: ServerEvent[]): Promise<boolean>;
+  /**
+   * Appends `events` in order, as one step: the position of each, or `null` when the stream is gone
+   * (lost, or expired) and nothing was written.
+   */
+  append(streamId: string, events: ServerEvent[]): Promise<string[] | null>;
   /** Renews the lease: `stop` if a stop was asked, `lost` if the lease is not `token`'s any more. */
   renew(streamId: string, token: string): Promise<'ok' | 'stop' | 'lost'>;
   /**

@@ -53,6 +53,12 @@ function channel() {
   };
 }
 
+/** What a writer's `write` is told of one event: its id once stored, or why it was not. */
+interface Receipt {
+  stored(id: string): void;
+  dropped(error: Error): void;
+}
+
 // Batches of appends one producer keeps on their way (order is kept: one connection, one queue),
 // and the events it gathers meanwhile before it waits: a producer faster than its backend is held
 // back rather than buffered without end, and an event waits behind a few hundred at most.
@@ -88,11 +94,17 @@ export function createStore(
     return shared;
   }
 
+  /**
+   * Runs a stream's producer: stores its events in batches, renews the lease, hears a stop, ends the
+   * stream. `receiptOf` gives, for an event a writer's `write` waits on, what to tell once it is
+   * stored (its id); `open` tells the rest that they were dropped.
+   */
   async function produce(
     streamId: string,
     token: string,
     events: AsyncIterable<ServerEvent>,
     producing: AbortController,
+    receiptOf?: (event: ServerEvent) => Receipt | undefined,
   ) {
     const { signal } = producing;
     let end = '';
@@ -129,15 +141,22 @@ export function createStore(
     // tokens go one by one, with no wait); those made while it is full go together when a batch
     // lands. Each batch wakes the readers once, so they fetch in batches too.
     let batch: ServerEvent[] = [];
+    // The receipts of the batch's events, where a writer's `write` waits on them.
+    let receipts: Array<Receipt | undefined> = [];
     const inFlight = new Set<Promise<void>>();
     const send = () => {
       const events = batch;
+      const told = receipts;
       batch = [];
+      receipts = [];
       const sent: Promise<void> = backend
         .append(streamId, events)
-        .then((appended) => {
-          if (!appended) stopLost();
-          else void backend.notify(streamId, 'a').catch(() => {});
+        .then((positions) => {
+          if (!positions) return stopLost();
+          void backend.notify(streamId, 'a').catch(() => {});
+          positions.forEach((position, index) => {
+            told[index]?.stored(`${streamId}:${position}`);
+          });
         }, stopLost)
         .then(() => {
           inFlight.delete(sent);
@@ -157,6 +176,7 @@ export function createStore(
           break;
         }
         batch.push(stored);
+        receipts.push(receiptOf?.(event));
         if (inFlight.size < APPEND_WINDOW) send();
         else if (batch.length >= MAX_BATCH) await Promise.race(inFlight);
       }
@@ -330,7 +350,14 @@ export function createStore(
       const events = channel();
       // A stopped stream ends now, whether or not its writer is told by `signal` and calls end().
       producing.signal.addEventListener('abort', () => events.close(), { once: true });
-      const produced = produce(streamId, token, events, producing);
+      // The events `write` waits on, until each is stored or dropped.
+      const receipts = new Map<ServerEvent, Receipt>();
+      const produced = produce(streamId, token, events, producing, (event) => receipts.get(event));
+      // What is still waited on once the stream ended was not stored: it stopped, or the store was lost.
+      void produced.then(() => {
+        const error = new Error(`stream "${streamId}" ended before the event was stored`);
+        for (const receipt of receipts.values()) receipt.dropped(error);
+      });
       let closed = false;
       const close = (error?: { error: unknown }) => {
         if (closed) throw new Error(`stream "${streamId}" was ended already`);
@@ -345,6 +372,31 @@ export function createStore(
           // Checked here, so the caller learns of a bad event at once and the stream goes on.
           storedEvent(event);
           if (!producing.signal.aborted) events.push(event);
+        },
+        async write(batch) {
+          if (closed) throw new Error(`stream "${streamId}" was ended already`);
+          for (const event of batch) storedEvent(event);
+          if (producing.signal.aborted) throw new Error(`stream "${streamId}" was stopped`);
+          return Promise.all(
+            batch.map((event) => {
+              // Its own object, so one event given twice gets two receipts.
+              const pushed = { ...event };
+              const stored = new Promise<string>((resolve, reject) => {
+                receipts.set(pushed, {
+                  stored(id) {
+                    receipts.delete(pushed);
+                    resolve(id);
+                  },
+                  dropped(error) {
+                    receipts.delete(pushed);
+                    reject(error);
+                  },
+                });
+              });
+              events.push(pushed);
+              return stored;
+            }),
+          );
         },
         end: () => close(),
         fail: (error) => close({ error }),

@@ -37,8 +37,9 @@ export function memoryStore(options: StoreOptions = {}): ResumableStreamStore {
     },
     async append(streamId, events) {
       const stream = streams.get(streamId);
-      stream?.events.push(...events);
-      return stream !== undefined;
+      if (!stream) return null;
+      const before = stream.events.push(...events) - events.length;
+      return events.map((_, index) => String(before + index + 1));
     },
     async renew(streamId) {
       return streams.get(streamId)?.stopAsked ? 'stop' : 'ok';

@@ -107,11 +107,11 @@ redis.call('SET', KEYS[1], '', 'PX', ARGV[3])
 return 1`;
 
 // KEYS: events. ARGV: live ttl, the batch's lines. Appends them unless the stream is gone (Redis
-// restarted, or it expired): then nothing is written and the reply is nil.
+// restarted, or it expired): then nothing is written and the reply is nil; else the log's length.
 const APPEND = `if redis.call('EXISTS', KEYS[1]) == 0 then return false end
-redis.call('APPEND', KEYS[1], ARGV[2])
+local length = redis.call('APPEND', KEYS[1], ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
-return 1`;
+return length`;
 
 // KEYS: events, lease, stop. ARGV: lease token, lease ttl, live ttl.
 // -1: the lease is not ours any more; 1: stop was asked; 0: carry on.
@@ -210,9 +210,17 @@ export function redisStore(
       return (await script<number>(START, [key.events, key.lease], token, leaseTtl, liveTtl)) === 1;
     },
     async append(streamId, events) {
-      let lines = '';
-      for (const event of events) lines += lineOf(event);
-      return (await script<number | null>(APPEND, [keys(streamId).events], liveTtl, lines)) !== null;
+      const lines = events.map(lineOf);
+      const length = await script<number | null>(APPEND, [keys(streamId).events], liveTtl, lines.join(''));
+      if (length === null) return null;
+      // Each event ends where the lines after it begin.
+      const positions = new Array<string>(lines.length);
+      let end = length;
+      for (let index = lines.length - 1; index >= 0; index--) {
+        positions[index] = String(end);
+        end -= lines[index]!.length;
+      }
+      return positions;
     },
     async renew(streamId, token) {
       const key = keys(streamId);

@@ -13,6 +13,12 @@ export interface StreamWriter {
   readonly signal: AbortSignal;
   /** Stores one event, in order. A bad event (a CR in its type, say) is a `TypeError` here, and the stream goes on. */
   append(event: ServerEvent): void;
+  /**
+   * Stores `events` in order, as `append` does, and resolves with their ids once they are stored (for
+   * a framework that hands out each event's offset itself). Rejects if the stream stops first; a bad
+   * event is a `TypeError` and nothing of the batch is written.
+   */
+  write(events: ServerEvent[]): Promise<string[]>;
   /** Ends the stream well; resolves once its end is stored. */
   end(): Promise<void>;
   /** Ends the stream with an `error` event naming `error`; resolves once it is stored. */

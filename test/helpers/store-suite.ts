@@ -198,6 +198,30 @@ export function storeSuite(stores: Array<[string, MakeStore, string | undefined]
       },
     );
 
+    test.skipIf(skip)("write(): resolves with each event's id once stored; each id resumes after it", async () => {
+      const store = await make();
+      const writer = await store.open('written');
+      const first = await writer.write([{ data: 'a' }, { data: 'b', event: 'typed' }]);
+      const second = await writer.write([{ data: 'c' }]);
+      await writer.end();
+      const read = await collect(await store.read('written'));
+      expect(read.map((e) => e.id)).toEqual([...first, ...second]);
+      expect((await collect(await store.resume(first[0]!))).map((e) => e.data)).toEqual(['b', 'c']);
+      await expect(writer.write([{ data: 'late' }])).rejects.toThrow('ended already');
+
+      // A bad event: a TypeError, and nothing of the batch is written.
+      const checked = await store.open('checked');
+      await expect(checked.write([{ data: 'ok' }, { data: 'x', event: 'two\nlines' }])).rejects.toThrow(TypeError);
+      await checked.end();
+      expect(await collect(await store.read('checked'))).toEqual([]);
+
+      // Stopped: what was not stored yet is rejected, and so is a later write.
+      const stopped = await store.open('stopped');
+      await store.stop('stopped');
+      await expect.poll(() => stopped.signal.aborted).toBe(true);
+      await expect(stopped.write([{ data: 'x' }])).rejects.toThrow('stopped');
+    });
+
     test.skipIf(skip)('notes: set, read from the same store, replaced, gone after expireAfter', async () => {
       const store = await make({ expireAfter: 300 });
       expect(await store.getNote('chat:c1')).toBeNull();
