@@ -12,6 +12,10 @@ export default defineConfig({
       { find: /^fetch-eventsource$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
       { find: /^fetch-eventsource\/server$/, replacement: fileURLToPath(new URL('./src/server.ts', import.meta.url)) },
       { find: /^fetch-eventsource\/ai-sdk$/, replacement: fileURLToPath(new URL('./src/ai-sdk.ts', import.meta.url)) },
+      {
+        find: /^fetch-eventsource\/tanstack-ai$/,
+        replacement: fileURLToPath(new URL('./src/tanstack-ai.ts', import.meta.url)),
+      },
     ],
   },
   test: {

@@ -43,8 +43,8 @@ function run(args: string[], ready?: RegExp): Promise<ChildProcess> {
       output += chunk.toString();
       if (ready?.test(output)) resolve(child);
     };
-    child.stdout!.on('data', collect);
-    child.stderr!.on('data', collect);
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
     child.on('exit', (code) =>
       code === 0 && !ready ? resolve(child) : reject(new Error(`next ${args[0]}: ${output}`)),
     );

@@ -23,12 +23,14 @@ beforeAll(async () => {
   await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
   await run(
     npm,
-    // React and the AI SDK too: `fetch-eventsource/react` and `/ai-sdk` need their optional peers.
+    // React, the AI SDK and TanStack AI too: `/react`, `/ai-sdk` and `/tanstack-ai` need their optional peers.
     [
       'install',
       join(project, tarball),
       'react@19',
       'ai@7.0.185',
+      '@tanstack/ai@0.58.0',
+      '@tanstack/ai-client@0.33.2',
       '--prefer-offline',
       '--no-audit',
       '--no-fund',
@@ -101,6 +103,15 @@ test.each([
     }
   },
 );
+
+test('fetch-eventsource/tanstack-ai imports as esm from the tarball; ESM only, as its TanStack peers are', async () => {
+  const code = `import('fetch-eventsource/tanstack-ai').then((m) => console.log(typeof m.fetchEventSourceConnection, typeof m.storeDurability))`;
+  const { stdout } = await run(process.execPath, ['-e', code], { cwd: project });
+  expect(stdout.trim()).toBe('function function');
+  await expect(
+    run(process.execPath, ['-e', `require('fetch-eventsource/tanstack-ai')`], { cwd: project }),
+  ).rejects.toThrow(/ERR_PACKAGE_PATH_NOT_EXPORTED/);
+});
 
 test('the main entry never imports react, the AI SDK or the server half, so it works without them', async () => {
   for (const file of ['index.js', 'index.cjs']) {
