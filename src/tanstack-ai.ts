@@ -48,6 +48,10 @@ export function fetchEventSourceConnection(
   const encoder = new TextEncoder();
   // The response TanStack reads: the healed event stream, written out again as event-stream text.
   const healing: typeof fetch = async (input, init = {}) => {
+    // A response that opened reached the server, which started the run under the request's run id:
+    // if it drops before its first offset, the next request joins that run from its start
+    // (`Last-Event-ID: -1`, which TanStack's durability reads as a join) instead of starting it again.
+    let opened = false;
     const events = await fetchEventStream(input instanceof Request ? input.url : input, {
       method: init.method ?? 'GET',
       headers: init.headers ?? {},
@@ -58,6 +62,11 @@ export function fetchEventSourceConnection(
       retry,
       idleTimeout,
       onretry: onReconnect,
+      onopen: () => {
+        opened = true;
+      },
+      request: ({ attempt, lastEventId }) =>
+        attempt > 1 && !lastEventId && opened ? { headers: { 'last-event-id': '-1' } } : undefined,
     });
     if (!events) return new Response(null, { status: 204 });
     const body = events.pipeThrough(

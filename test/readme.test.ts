@@ -24,6 +24,8 @@ const leftToTheReader: Array<[string, string]> = [
   ['messages', 'declare const messages: unknown[];'],
   ['userIdOf', 'declare function userIdOf(request: Request): Promise<string>;'],
   ['model', "declare const model: import('ai').LanguageModel;"],
+  ['redisClient', "declare const redisClient: import('redis').RedisClientType;"],
+  ['textAdapter', "declare const textAdapter: Parameters<typeof import('@tanstack/ai').chat>[0]['adapter'];"],
   [
     'Chat',
     'declare function Chat(props: { messages: unknown[]; onSend: (text: string) => void; busy: boolean }): null;',
@@ -80,6 +82,7 @@ test('every ts/tsx block of the README and docs/ type-checks', async () => {
           'fetch-eventsource/react': ['src/react.ts'],
           'fetch-eventsource/server': ['src/server.ts'],
           'fetch-eventsource/ai-sdk': ['src/ai-sdk.ts'],
+          'fetch-eventsource/tanstack-ai': ['src/tanstack-ai.ts'],
         },
         ignoreDeprecations: '6.0',
       },

@@ -122,6 +122,19 @@ describe.each([
     expect(reconnects[0]).toBeLessThan(250);
   });
 
+  test.skipIf(skip)('a POST cut before its first event joins the run it started: the model runs once', async () => {
+    const { url, seen } = await app(await makeStore());
+    const client = new ChatClient({ connection: fetchEventSourceConnection(url, { fetch: cutFirstPost(0) }) });
+    await client.sendMessage('hi');
+    expect(client.getError()).toBeUndefined();
+    expect(text(client)).toEqual([WHOLE]);
+    expect(seen.runs).toBe(1);
+    expect(seen.requests).toEqual([
+      { method: 'POST', lastEventId: null },
+      { method: 'POST', lastEventId: '-1' },
+    ]);
+  });
+
   test.skipIf(skip)('joinRun replays a run from its start, from the store', async () => {
     const { url, seen } = await app(await makeStore());
     const client = new ChatClient({ connection: fetchEventSourceConnection(url) });
