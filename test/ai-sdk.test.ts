@@ -117,6 +117,42 @@ describe('FetchEventSourceChatTransport with the AI SDK Chat', () => {
     expect(reconnects[0]!.delay).toBeLessThan(250);
   });
 
+  test('prepareSendMessagesRequest and prepareReconnectToStreamRequest shape the POST and the resume, as in the AI SDK', async () => {
+    const { api } = await app(onceCut(80));
+    const sent: Array<{ url: string; method: string; body?: unknown; authorization: string | null }> = [];
+    const recording: typeof fetch = async (input, init) => {
+      const request = new Request(input, init);
+      sent.push({
+        url: request.url,
+        method: request.method,
+        authorization: request.headers.get('authorization'),
+        ...(request.method === 'POST' ? { body: await request.clone().json() } : {}),
+      });
+      return fetch(request);
+    };
+    const chat = new Chat<UIMessage>({
+      transport: new FetchEventSourceChatTransport({
+        api,
+        fetch: recording,
+        body: { fromTransport: 1 },
+        prepareSendMessagesRequest: ({ id, messages, body }) => ({
+          body: { id, messages: messages.slice(-1), prepared: true, ...body },
+          headers: headers,
+        }),
+        prepareReconnectToStreamRequest: ({ id }) => ({ api: `${api}/${id}/stream?via=prepare`, headers }),
+      }),
+    });
+    await chat.sendMessage({ text: 'hi' }, { body: { fromCall: 2 } });
+    expect(chat.status).toBe('ready');
+    expect(text(chat)).toEqual([WHOLE]);
+    expect(sent.map((r) => [r.method, r.authorization])).toEqual([
+      ['POST', 'Bearer good'],
+      ['GET', 'Bearer good'],
+    ]);
+    expect(sent[0]!.body).toMatchObject({ id: chat.id, prepared: true, fromTransport: 1, fromCall: 2 });
+    expect(sent[1]!.url).toBe(`${api}/${chat.id}/stream?via=prepare`);
+  });
+
   test('the contrast: DefaultChatTransport through the same cut ends in error with the answer cut', async () => {
     const { api } = await app(onceCut(80));
     const chat = new Chat<UIMessage>({ transport: new DefaultChatTransport({ api, headers }) });
