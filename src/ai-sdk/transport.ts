@@ -90,7 +90,8 @@ export class FetchEventSourceChatTransport<UI_MESSAGE extends UIMessage> impleme
     messageId,
     ...request
   }: Parameters<ChatTransport<UI_MESSAGE>['sendMessages']>[0]): Promise<ReadableStream<UIMessageChunk>> {
-    const { body, headers, credentials } = await this.base(request);
+    const base = await this.base(request);
+    const { body, headers, credentials } = base;
     const prepared = await this.options.prepareSendMessagesRequest?.({
       api: this.api,
       id: chatId,
@@ -102,7 +103,7 @@ export class FetchEventSourceChatTransport<UI_MESSAGE extends UIMessage> impleme
       trigger,
       messageId,
     });
-    const resume = await this.resumeRequest(chatId, request);
+    const resume = await this.resumeRequest(chatId, request, base);
     const events = await this.open(prepared?.api ?? this.api, abortSignal, {
       method: 'POST',
       headers: {
@@ -128,7 +129,7 @@ export class FetchEventSourceChatTransport<UI_MESSAGE extends UIMessage> impleme
     abortSignal,
     ...request
   }: Parameters<ChatTransport<UI_MESSAGE>['reconnectToStream']>[0]): Promise<ReadableStream<UIMessageChunk> | null> {
-    const resume = await this.resumeRequest(chatId, request);
+    const resume = await this.resumeRequest(chatId, request, await this.base(request));
     return this.open(resume.api, abortSignal, {
       method: 'GET',
       headers: resume.headers,
@@ -146,8 +147,12 @@ export class FetchEventSourceChatTransport<UI_MESSAGE extends UIMessage> impleme
     };
   }
 
-  private async resumeRequest(chatId: string, request: ChatRequestOptions) {
-    const { body, headers, credentials } = await this.base(request);
+  /** The resume route's request (`prepareReconnectToStreamRequest`'s, if given), from the resolved `base`. */
+  private async resumeRequest(
+    chatId: string,
+    request: ChatRequestOptions,
+    { body, headers, credentials }: Awaited<ReturnType<FetchEventSourceChatTransport<UI_MESSAGE>['base']>>,
+  ) {
     const prepared = await this.options.prepareReconnectToStreamRequest?.({
       api: this.api,
       id: chatId,
