@@ -91,6 +91,41 @@ describe('eventStreamResponse', () => {
     }
   });
 
+  test('an event starts the quiet over: the next comment comes heartbeat ms after the last event', async () => {
+    vi.useFakeTimers();
+    try {
+      let end = () => {};
+      async function* speaksAt10s(): AsyncGenerator<ServerEvent> {
+        yield { data: 'a' };
+        await new Promise((resolve) => setTimeout(resolve, 10_000));
+        yield { data: 'b' };
+        await new Promise<void>((resolve) => (end = resolve));
+      }
+      const reader = eventStream(speaksAt10s()).getReader();
+      const chunks: Array<[number, string]> = [];
+      const decoder = new TextDecoder();
+      void (async () => {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) return;
+          chunks.push([Date.now(), decoder.decode(value)]);
+        }
+      })();
+      const start = Date.now();
+      await vi.advanceTimersByTimeAsync(24_999);
+      expect(chunks.map(([at, text]) => [at - start, text])).toEqual([
+        [0, 'data: a\n\n'],
+        [10_000, 'data: b\n\n'],
+      ]);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(chunks.at(-1)).toEqual([start + 25_000, ': \n\n']);
+      end();
+      await reader.cancel();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   test('a client that goes away stops the producer (its finally runs)', async () => {
     let stopped = false;
     async function* endless(): AsyncGenerator<ServerEvent> {

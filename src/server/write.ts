@@ -71,14 +71,18 @@ export function eventStream(
   let finished = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let output!: ReadableStreamDefaultController<Uint8Array>;
-  // The heartbeat starts over after each event: a comment only goes out after `heartbeat` ms of quiet.
-  const beat = () => {
+  // A comment only goes out after `heartbeat` ms of quiet. One timer, not one per event: an event
+  // only notes when it went, and the timer, when it fires, waits out what is left of the quiet.
+  let lastSent = Date.now();
+  const check = () => {
+    const quiet = Date.now() - lastSent;
+    if (quiet < heartbeat) {
+      timer = setTimeout(check, heartbeat - quiet);
+      return;
+    }
     output.enqueue(encoder.encode(': \n\n'));
-    timer = setTimeout(beat, heartbeat);
-  };
-  const rearm = () => {
-    clearTimeout(timer);
-    if (heartbeat > 0 && !finished) timer = setTimeout(beat, heartbeat);
+    lastSent = Date.now();
+    timer = setTimeout(check, heartbeat);
   };
   const finish = () => {
     finished = true;
@@ -87,7 +91,7 @@ export function eventStream(
   return new ReadableStream<Uint8Array>({
     start(controller) {
       output = controller;
-      rearm();
+      if (heartbeat > 0) timer = setTimeout(check, heartbeat);
     },
     async pull(controller) {
       try {
@@ -98,7 +102,7 @@ export function eventStream(
           controller.close();
         } else {
           controller.enqueue(encoder.encode(formatEvent(next.value)));
-          rearm();
+          lastSent = Date.now();
         }
       } catch (error) {
         if (finished) return;
