@@ -6,7 +6,7 @@ import { createUIMessageStream, DefaultChatTransport, type UIMessage } from 'ai'
 import { describe, expect, test } from 'vitest';
 import { chatAnswers, FetchEventSourceChatTransport } from '../src/ai-sdk.js';
 import { HttpError, NotResumableError, type RetryInfo } from '../src/index.js';
-import { memoryStore, redisStore, type ResumableStreamStore } from '../src/server.js';
+import { eventStreamResponse, memoryStore, redisStore, type ResumableStreamStore } from '../src/server.js';
 import { fetchHandler, type Cut } from './helpers/fetch-server.js';
 import { useServers } from './helpers/http-server.js';
 import { clientKinds, closers, useRedisServer } from './helpers/redis-clients.js';
@@ -250,7 +250,7 @@ describe('FetchEventSourceChatTransport with the AI SDK Chat', () => {
     expect(posts).toBe(1);
   });
 
-  test("the store's closing error event becomes the AI SDK's error chunk", async () => {
+  test("the store's closing error event becomes the AI SDK's error chunk, for both transports", async () => {
     const store = memoryStore();
     const answers = chatAnswers({ store });
     const { url } = await serve(
@@ -271,13 +271,36 @@ describe('FetchEventSourceChatTransport with the AI SDK Chat', () => {
         );
       }),
     );
+    // On the wire, the AI SDK's own error chunk: DefaultChatTransport reads it too.
     const wire = await fetch(`${url}/api/chat`, { method: 'POST', body: JSON.stringify({ id: 'c9' }) });
-    expect(await wire.text()).toContain('event: error');
+    expect(await wire.text()).toContain(`data: ${JSON.stringify({ type: 'error', errorText: 'the model went away' })}`);
+    const contrast = new Chat<UIMessage>({ transport: new DefaultChatTransport({ api: `${url}/api/chat` }) });
+    await contrast.sendMessage({ text: 'hi' });
+    expect(contrast.status).toBe('error');
+    expect(contrast.error?.message).toBe('the model went away');
     const chat = new Chat<UIMessage>({ transport: new FetchEventSourceChatTransport({ api: `${url}/api/chat` }) });
     await chat.sendMessage({ text: 'hi' });
     expect(chat.status).toBe('error');
     expect(chat.error?.message).toBe('the model went away');
   });
+});
+
+test("the transport reads a store's own closing error event (a route that streams the store directly)", async () => {
+  const store = memoryStore();
+  const { url } = await serve(
+    fetchHandler(async () => {
+      const id = crypto.randomUUID();
+      await store.start(id, async function* () {
+        yield { data: JSON.stringify({ type: 'text-start', id: 't' }) };
+        throw new Error('quota exceeded');
+      });
+      return eventStreamResponse(await store.read(id));
+    }),
+  );
+  const chat = new Chat<UIMessage>({ transport: new FetchEventSourceChatTransport({ api: `${url}/api/chat` }) });
+  await chat.sendMessage({ text: 'hi' });
+  expect(chat.status).toBe('error');
+  expect(chat.error?.message).toBe('quota exceeded');
 });
 
 describe('chatAnswers route helpers', () => {

@@ -44,6 +44,21 @@ async function* eventsOf(answer: ChatAnswer): AsyncGenerator<ServerEvent> {
 }
 
 /**
+ * What goes on the wire: the stored events, the store's closing `error` event (`{"error", "message"}`)
+ * as the AI SDK's own error chunk, so `DefaultChatTransport` shows it as the chat's error rather than
+ * failing on a chunk it cannot read.
+ */
+async function* wireEvents(events: AsyncIterable<ServerEvent>): AsyncGenerator<ServerEvent> {
+  for await (const event of events) {
+    if (event.event !== 'error') yield event;
+    else {
+      const { message } = JSON.parse(event.data) as { message: string };
+      yield { data: JSON.stringify({ type: 'error', errorText: message }) };
+    }
+  }
+}
+
+/**
  * Route helpers that keep a chat's answers in `store`, so the client's `FetchEventSourceChatTransport`
  * (or `resume: true` on mount) can resume them on any instance, exactly once:
  * - `respond(request, chatId, answer)` for `POST /api/chat`: starts the answer under the chat's id
@@ -62,7 +77,7 @@ export function chatAnswers({ store, caller = () => '', heartbeat }: ChatAnswers
     return note === null ? null : (JSON.parse(note) as ChatNote);
   };
   const stream = (events: AsyncIterable<ServerEvent>) =>
-    eventStreamResponse(events, { headers: UI_MESSAGE_STREAM_HEADERS, heartbeat });
+    eventStreamResponse(wireEvents(events), { headers: UI_MESSAGE_STREAM_HEADERS, heartbeat });
 
   /** The chat's note when `request` may touch it (none yet: null), else the error response. */
   async function checked(request: Request, chatId: string) {
