@@ -8,14 +8,14 @@ import { lstat, symlink, unlink } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, test as baseTest } from 'vitest';
+import { createClient } from 'redis';
+import { afterAll, beforeAll, describe, expect, test as baseTest } from 'vitest';
 import { cannedAnswerText } from '../../examples/ai-sdk-next/lib/model.js';
 import { launchChromium } from '../../scripts/chromium.mjs';
 import { listen } from '../helpers/http-server.js';
-import { freePort } from '../helpers/redis-server.js';
+import { freePort, redisMissing, startRedis } from '../helpers/redis-server.js';
 
 const skipReason = process.env.SKIP_CHROMIUM;
-const test = skipReason ? baseTest.skip : baseTest;
 
 const root = process.cwd();
 const app = join(root, 'examples/ai-sdk-next');
@@ -24,19 +24,11 @@ const app = join(root, 'examples/ai-sdk-next');
 const link = join(root, 'node_modules/fetch-eventsource');
 let linked = false;
 
-let next: ChildProcess | undefined;
-let proxy: Awaited<ReturnType<typeof listen>>;
-let browser: Browser;
-let page: Page;
-const seen: Array<{ method: string; path: string; lastEventId: string | undefined }> = [];
-// The first POST's response is cut after this many events; then no more cuts.
-let cutNextPostAfter: number | undefined = 40;
-
-function run(args: string[], ready?: RegExp): Promise<ChildProcess> {
+function run(args: string[], env: Record<string, string> = {}, ready?: RegExp): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(root, 'node_modules/next/dist/bin/next'), ...args], {
       cwd: app,
-      env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', NODE_ENV: 'production' },
+      env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', NODE_ENV: 'production', ...env },
     });
     let output = '';
     const collect = (chunk: Buffer) => {
@@ -51,17 +43,40 @@ function run(args: string[], ready?: RegExp): Promise<ChildProcess> {
   });
 }
 
+let browser: Browser;
+let redis: Awaited<ReturnType<typeof startRedis>> | undefined;
+const stops: Array<() => Promise<unknown> | void> = [];
+
 beforeAll(async () => {
   if (skipReason) return;
   if (!existsSync(link)) {
     await symlink('..', link);
     linked = true;
   }
+  // One build; each mode below is a `next start` of it.
   await run(['build']);
+  browser = await launchChromium();
+  if (!redisMissing) redis = await startRedis();
+}, 120_000);
+
+afterAll(async () => {
+  for (const stop of stops.reverse()) await stop();
+  await browser?.close();
+  await redis?.stop();
+  if (linked && (await lstat(link)).isSymbolicLink()) await unlink(link);
+});
+
+/**
+ * `next start` with `env`, behind a proxy that forwards everything and cuts the first answer after 40
+ * events, as a flaky network would; and a page on it.
+ */
+async function startApp(env: Record<string, string>) {
   const port = await freePort();
-  next = await run(['start', '-p', String(port), '-H', '127.0.0.1'], /Ready in/);
-  // What the network between the page and the app does: forwards everything, and cuts one answer.
-  proxy = await listen((incoming, outgoing) => {
+  const next = await run(['start', '-p', String(port), '-H', '127.0.0.1'], env, /Ready in/);
+  stops.push(() => void next.kill());
+  const seen: Array<{ method: string; path: string; lastEventId: string | undefined }> = [];
+  let cutNextPostAfter: number | undefined = 40;
+  const proxy = await listen((incoming, outgoing) => {
     const lastEventId = incoming.headers['last-event-id'] as string | undefined;
     seen.push({ method: incoming.method!, path: incoming.url!, lastEventId });
     const cut = incoming.method === 'POST' && incoming.url === '/api/chat' ? cutNextPostAfter : undefined;
@@ -87,54 +102,71 @@ beforeAll(async () => {
     upstream.on('error', () => outgoing.destroy());
     incoming.pipe(upstream);
   });
-  browser = await launchChromium();
-  page = await (await browser.newContext()).newPage();
-}, 120_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await proxy?.close();
-  next?.kill();
-  if (linked && (await lstat(link)).isSymbolicLink()) await unlink(link);
-});
-
-const answers = () => page.getByTestId('message-assistant').allTextContents();
-const status = () => page.getByTestId('status').textContent();
-
-async function send(prompt: string) {
-  await page.getByLabel('Prompt').fill(prompt);
-  await page.getByRole('button', { name: 'Send' }).click();
+  stops.push(() => proxy.close());
+  const page = await (await browser.newContext()).newPage();
+  return { url: proxy.url, seen, page };
 }
 
-test('a cut mid-answer is healed inside the stream: the whole answer, once, no error', async () => {
-  await page.goto(proxy.url);
-  await send('hello');
-  await expect.poll(answers, { timeout: 20_000 }).toEqual([`Assistant: ${cannedAnswerText('hello')}`]);
-  await expect.poll(status).toBe('ready');
-  // (Next.js adds a role=alert route announcer of its own: the page's error has a test id.)
-  expect(await page.getByTestId('error').count()).toBe(0);
-  // One POST, cut; then the AI SDK's resume route with the id of the last event the page had.
-  // On mount, `resume: true` asked for a running answer (none: 204). Then one POST, cut; then the AI
-  // SDK's resume route with the id of the last event the page had.
-  const chat = seen.filter((r) => r.path.startsWith('/api/chat'));
-  expect(chat.map((r) => r.method)).toEqual(['GET', 'POST', 'GET']);
-  expect(chat[0]!.lastEventId).toBeUndefined();
-  expect(chat[2]!.path).toMatch(/^\/api\/chat\/[\w-]+\/stream$/);
-  expect(chat[2]!.lastEventId).toMatch(/^[\w-]+\.[\w-]+:\d+$/);
-});
+/** The answers' keys in the test's redis-server: the Redis mode's answers are there, not in memory. */
+async function answerKeys(): Promise<string[]> {
+  const client = createClient({ url: redis!.url });
+  await client.connect();
+  const keys = await client.keys('sse:*:events');
+  await client.close();
+  return keys;
+}
 
-test('a reload mid-answer picks the answer up again: both answers whole, once', async () => {
-  await send('again');
-  await expect.poll(async () => (await answers())[1]?.length ?? 0, { timeout: 10_000 }).toBeGreaterThan(60);
-  const before = seen.length;
-  await page.reload();
-  await expect
-    .poll(answers, { timeout: 20_000 })
-    .toEqual([`Assistant: ${cannedAnswerText('hello')}`, `Assistant: ${cannedAnswerText('again')}`]);
-  await expect.poll(status).toBe('ready');
-  expect(await page.getByTestId('message-user').allTextContents()).toEqual(['You: hello', 'You: again']);
-  // The reloaded page asked the resume route for the running answer (no POST: the model ran once).
-  const after = seen.slice(before).filter((r) => r.path.startsWith('/api/chat'));
-  expect(after.map((r) => r.method)).toEqual(['GET']);
-  expect(after[0]!.lastEventId).toBeUndefined();
+describe.each([
+  ['in memory', () => ({}), undefined],
+  ['in Redis (REDIS_URL)', () => ({ REDIS_URL: redis!.url }), redisMissing],
+] as const)('the example app, answers %s', (mode, env, skip) => {
+  const test = skipReason || skip ? baseTest.skip : baseTest;
+  let url: string;
+  let seen: Awaited<ReturnType<typeof startApp>>['seen'];
+  let page: Page;
+  beforeAll(async () => {
+    if (skipReason || skip) return;
+    ({ url, seen, page } = await startApp(env()));
+  }, 60_000);
+
+  const answers = () => page.getByTestId('message-assistant').allTextContents();
+  const status = () => page.getByTestId('status').textContent();
+  async function send(prompt: string) {
+    await page.getByLabel('Prompt').fill(prompt);
+    await page.getByRole('button', { name: 'Send' }).click();
+  }
+
+  test('a cut mid-answer is healed inside the stream: the whole answer, once, no error', async () => {
+    await page.goto(url);
+    await send('hello');
+    await expect.poll(answers, { timeout: 20_000 }).toEqual([`Assistant: ${cannedAnswerText('hello')}`]);
+    await expect.poll(status).toBe('ready');
+    // (Next.js adds a role=alert route announcer of its own: the page's error has a test id.)
+    expect(await page.getByTestId('error').count()).toBe(0);
+    // One POST, cut; then the AI SDK's resume route with the id of the last event the page had.
+    // On mount, `resume: true` asked for a running answer (none: 204). Then one POST, cut; then the AI
+    // SDK's resume route with the id of the last event the page had.
+    const chat = seen.filter((r) => r.path.startsWith('/api/chat'));
+    expect(chat.map((r) => r.method)).toEqual(['GET', 'POST', 'GET']);
+    expect(chat[0]!.lastEventId).toBeUndefined();
+    expect(chat[2]!.path).toMatch(/^\/api\/chat\/[\w-]+\/stream$/);
+    expect(chat[2]!.lastEventId).toMatch(/^[\w-]+\.[\w-]+:\d+$/);
+    if (mode === 'in Redis (REDIS_URL)') expect(await answerKeys()).toHaveLength(1);
+  });
+
+  test('a reload mid-answer picks the answer up again: both answers whole, once', async () => {
+    await send('again');
+    await expect.poll(async () => (await answers())[1]?.length ?? 0, { timeout: 10_000 }).toBeGreaterThan(60);
+    const before = seen.length;
+    await page.reload();
+    await expect
+      .poll(answers, { timeout: 20_000 })
+      .toEqual([`Assistant: ${cannedAnswerText('hello')}`, `Assistant: ${cannedAnswerText('again')}`]);
+    await expect.poll(status).toBe('ready');
+    expect(await page.getByTestId('message-user').allTextContents()).toEqual(['You: hello', 'You: again']);
+    // The reloaded page asked the resume route for the running answer (no POST: the model ran once).
+    const after = seen.slice(before).filter((r) => r.path.startsWith('/api/chat'));
+    expect(after.map((r) => r.method)).toEqual(['GET']);
+    expect(after[0]!.lastEventId).toBeUndefined();
+  });
 });
