@@ -3,7 +3,7 @@
 // OpenAI-compatible streaming `/chat/completions` (Ollama, vLLM, llama.cpp's server, OpenAI), read
 // with this library's own `fetchEvents`. Either is an async generator of text tokens that stops
 // when `signal` aborts.
-import { fetchEvents, isHttpError } from 'fetch-eventsource';
+import { fetchEvents, isFetchEventSourceError, isHttpError } from 'fetch-eventsource';
 import { answerFor, tokenize } from './answers.mjs';
 
 /** @typedef {import('./answers.mjs').Turn} Turn */
@@ -46,12 +46,14 @@ export function cannedModel({ slow = () => false, pace = 35 } = {}) {
 
 /**
  * An OpenAI-compatible upstream. Its failures end the answer with an Error whose message says what the
- * upstream said ("upstream 401: Incorrect API key provided") and never its URL: the page shows the
- * message (a key in a query string would leak); the `cause`, which names it, stays on the server.
- * @param {{ baseUrl: string, apiKey?: string | undefined, model: string }} upstream
+ * upstream said ("upstream 401: Incorrect API key provided") or did ("upstream dropped the connection
+ * after 9 events") and never its URL: the page shows the message (a key in a query string would
+ * leak); the `cause`, which names it, stays on the server. An upstream that sends nothing for
+ * `idleTimeout` ms (15 s) ends the answer too, rather than leaving it open with no word.
+ * @param {{ baseUrl: string, apiKey?: string | undefined, model: string, idleTimeout?: number }} upstream
  * @returns {Model}
  */
-export function upstreamModel({ baseUrl, apiKey, model }) {
+export function upstreamModel({ baseUrl, apiKey, model, idleTimeout = 15_000 }) {
   return async function* generate(messages, signal) {
     try {
       yield* stream(messages, signal);
@@ -74,6 +76,7 @@ export function upstreamModel({ baseUrl, apiKey, model }) {
       signal,
       // A billed request: never sent twice. A failure ends the answer with an error event.
       retry: false,
+      idleTimeout,
     })) {
       if (message.data === '[DONE]') return;
       const chunk = JSON.parse(message.data);
@@ -85,7 +88,8 @@ export function upstreamModel({ baseUrl, apiKey, model }) {
 }
 
 /**
- * What the upstream said of a failure: its status and its own error message, or the failure's kind.
+ * What the upstream said of a failure (its status and its own error message) or what it did, in
+ * words of the demo's own: a message of this library names the request's URL, so none is passed on.
  * @param {unknown} error
  */
 async function upstreamReason(error) {
@@ -94,8 +98,20 @@ async function upstreamReason(error) {
     const said = body?.error?.message ?? body?.error ?? body?.message;
     return `upstream ${error.status}${typeof said === 'string' ? `: ${said}` : ''}`;
   }
-  if (error instanceof Error && error.name === 'NetworkError') return 'upstream unreachable';
-  return error instanceof Error ? error.message : String(error);
+  if (!isFetchEventSourceError(error)) return error instanceof Error ? error.message : String(error);
+  const failure = /** @type {import('fetch-eventsource').FetchEventSourceError & Record<string, unknown>} */ (error);
+  switch (failure.name) {
+    case 'NotResumableError':
+      return `upstream dropped the connection after ${failure.events} event(s)`;
+    case 'IdleTimeoutError':
+      return `upstream sent nothing for ${Number(failure.idleTimeout) / 1000} s`;
+    case 'ContentTypeError':
+      return `upstream answered ${failure.contentType || 'with no content type'}, not an event stream`;
+    case 'NetworkError':
+      return 'upstream unreachable, or it dropped the connection';
+    default:
+      return `upstream failed (${failure.name})`;
+  }
 }
 
 /**

@@ -1,6 +1,6 @@
 // @ts-check
-// One answer as the store runs it: generated once by the model, whoever reads it, and stopped when
-// nobody has read it for a while.
+// One answer as the store runs it: generated once by the model, whoever reads it. The store stops it
+// when nobody has read it for a while (its `abandonAfter`), and says so in its last event.
 
 /** @typedef {import('./chat.mjs').Turn} Turn */
 
@@ -12,18 +12,14 @@
  * @param {string} init.id
  * @param {Turn[]} init.messages
  * @param {(messages: Turn[], signal: AbortSignal) => AsyncIterable<string>} init.generate
- * @param {import('fetch-eventsource/server').ResumableStreamStore} init.answers
- * @param {ReturnType<typeof import('./store.mjs').countReaders>} init.readers
  * @param {Awaited<ReturnType<typeof import('./log.mjs').createRequestLog>>} init.log
- * @param {number} init.grace Milliseconds an answer goes on generating with nobody reading it.
  */
-export function answerProducer({ id, messages, generate, answers, readers, log, grace }) {
+export function answerProducer({ id, messages, generate, log }) {
   /** @param {AbortSignal} signal */
   return async function* (signal) {
     // The answer's id comes first, with an id of its own, so even a drop before the first token
     // resumes this answer rather than starting another.
     yield { event: 'answer', data: JSON.stringify({ id }), retry: 1000 };
-    const abandonment = watchAbandonment(id, { answers, readers, grace });
     let count = 0;
     let failure;
     try {
@@ -33,11 +29,11 @@ export function answerProducer({ id, messages, generate, answers, readers, log, 
       }
     } catch (error) {
       failure = error;
-    } finally {
-      abandonment.stop();
     }
     if (signal.aborted) {
-      return log.note(`answer ${id} ${abandonment.abandoned ? 'abandoned' : 'stopped'} after ${count} tokens`);
+      // The store says why it stopped the answer; a Stop aborts with the platform's AbortError.
+      const abandoned = signal.reason instanceof Error && signal.reason.name === 'StreamAbandonedError';
+      return log.note(`answer ${id} ${abandoned ? 'abandoned' : 'stopped'} after ${count} tokens`);
     }
     if (failure) {
       log.note(`answer ${id} failed after ${count} tokens`);
@@ -46,25 +42,4 @@ export function answerProducer({ id, messages, generate, answers, readers, log, 
     } else log.note(`answer ${id} done after ${count} tokens`);
     yield { data: '[DONE]' };
   };
-}
-
-/**
- * Stops answer `id` once nobody has been reading it for `grace` ms, on any instance: no paid tokens
- * for nobody.
- * @param {string} id
- * @param {{ answers: import('fetch-eventsource/server').ResumableStreamStore, readers: ReturnType<typeof import('./store.mjs').countReaders>, grace: number }} deps
- */
-function watchAbandonment(id, { answers, readers, grace }) {
-  const watch = { abandoned: false, stop: () => clearInterval(timer) };
-  /** @type {number | undefined} */
-  let emptySince;
-  const check = async () => {
-    if ((await readers.count(id)) > 0) return void (emptySince = undefined);
-    emptySince ??= Date.now();
-    if (Date.now() - emptySince < grace || watch.abandoned) return;
-    watch.abandoned = true;
-    await answers.stop(id);
-  };
-  const timer = setInterval(() => void check(), Math.min(1000, grace / 3));
-  return watch;
 }

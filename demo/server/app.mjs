@@ -11,7 +11,7 @@ import { apiRoutes } from './api.mjs';
 import { foreign, Refusal, sendJson } from './http.mjs';
 import { createRequestLog } from './log.mjs';
 import { pageRoutes } from './page.mjs';
-import { countReaders, openStore } from './store.mjs';
+import { openStore } from './store.mjs';
 import { signedTokens } from './tokens.mjs';
 
 /**
@@ -23,7 +23,7 @@ import { signedTokens } from './tokens.mjs';
  * @property {number} [port] Where to listen; 0 picks a free port (8787 by default).
  * @property {string} [host] 127.0.0.1 by default.
  * @property {(...args: unknown[]) => void} [log] Where unexpected errors go (console.log by default).
- * @property {{ baseUrl: string, apiKey?: string | undefined, model: string } | undefined} [upstream] An
+ * @property {{ baseUrl: string, apiKey?: string | undefined, model: string, idleTimeout?: number } | undefined} [upstream] An
  *   OpenAI-compatible API to proxy instead of the canned model (from LLM_BASE_URL by default).
  * @property {number} [pace] Milliseconds between two words of the canned model (35).
  * @property {number} [tokenLifetime] Milliseconds a token works (10 minutes).
@@ -51,22 +51,13 @@ export async function startDemoServer({
   instance = process.env.INSTANCE ?? 'demo',
   secret = process.env.DEMO_SECRET ?? randomUUID(),
 } = {}) {
-  const { store: answers, redis } = await openStore(redisUrl);
+  const { store: answers, redis } = await openStore(redisUrl, grace);
   const log = await createRequestLog({ instance, redis });
   const tokens = signedTokens(secret);
   const faults = createFaults();
   const generate = upstream ? upstreamModel(upstream) : cannedModel({ slow: () => faults.state.slow, pace });
 
-  const chat = chatRoutes({
-    answers,
-    readers: countReaders(redis?.client),
-    tokens,
-    log,
-    faults,
-    generate,
-    grace,
-    instance,
-  });
+  const chat = chatRoutes({ answers, tokens, log, faults, generate, instance });
 
   /** @type {Record<string, Route>} */
   const routes = {

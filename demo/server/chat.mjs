@@ -16,15 +16,13 @@ export const MAX_MESSAGE = 4000;
 /**
  * @param {object} deps
  * @param {import('fetch-eventsource/server').ResumableStreamStore} deps.answers
- * @param {ReturnType<typeof import('./store.mjs').countReaders>} deps.readers
  * @param {ReturnType<typeof import('./tokens.mjs').signedTokens>} deps.tokens
  * @param {Awaited<ReturnType<typeof import('./log.mjs').createRequestLog>>} deps.log
  * @param {ReturnType<typeof import('./faults.mjs').createFaults>} deps.faults
  * @param {(messages: Turn[], signal: AbortSignal) => AsyncIterable<string>} deps.generate
- * @param {number} deps.grace Milliseconds an answer goes on generating with nobody reading it.
  * @param {string} deps.instance
  */
-export function chatRoutes({ answers, readers, tokens, log, faults, generate, grace, instance }) {
+export function chatRoutes({ answers, tokens, log, faults, generate, instance }) {
   /** Sockets of the answers being streamed now: the "drop" fault cuts them. */
   const streaming = new Set();
 
@@ -36,7 +34,6 @@ export function chatRoutes({ answers, readers, tokens, log, faults, generate, gr
    * @param {string} id
    */
   async function streamAnswer(request, response, events, id) {
-    await readers.enter(id);
     const web = eventStreamResponse(events);
     response.writeHead(200, {
       ...Object.fromEntries(web.headers),
@@ -57,7 +54,6 @@ export function chatRoutes({ answers, readers, tokens, log, faults, generate, gr
       response.end();
     } finally {
       streaming.delete(request.socket);
-      await readers.leave(id);
     }
   }
 
@@ -97,7 +93,7 @@ export function chatRoutes({ answers, readers, tokens, log, faults, generate, gr
         }
         const messages = readConversation(body);
         const id = tokens.answerId(session);
-        await answers.start(id, answerProducer({ id, messages, generate, answers, readers, log, grace }));
+        await answers.start(id, answerProducer({ id, messages, generate, log }));
         log.record(request, 200, `new answer ${id}, turn ${messages.filter((m) => m.role === 'user').length}`);
         return streamAnswer(request, response, await answers.read(id, { signal: reading.signal }), id);
       },

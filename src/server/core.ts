@@ -53,6 +53,13 @@ function channel() {
   };
 }
 
+/** An error named `name`: the reason the store gives when it stops a stream itself. */
+function named(name: string, message: string): Error {
+  const error = new Error(message);
+  error.name = name;
+  return error;
+}
+
 /** What a writer's `write` is told of one event: its id once stored, or why it was not. */
 interface Receipt {
   stored(id: string): void;
@@ -125,13 +132,17 @@ export function createStore(
           }, stopLost);
         }, leaseTtl / 3)
       : undefined;
+    // The store stops the stream itself: its end says why, and so does the producer's `signal.reason`.
+    const stopWith = (reason: Error) => {
+      end = errorEvent(reason.name, reason.message).data;
+      producing.abort(reason);
+    };
     // Nobody read it for `abandonAfter`: stopped, with an end that says why.
     const abandonment = abandonAfter
       ? setInterval(() => {
           backend.watched(streamId).then((watched) => {
             if (watched || signal.aborted) return;
-            end = errorEvent('StreamAbandonedError', `nobody read stream "${streamId}" for ${abandonAfter} ms`).data;
-            producing.abort();
+            stopWith(named('StreamAbandonedError', `nobody read stream "${streamId}" for ${abandonAfter} ms`));
           }, stopLost);
         }, abandonAfter / 3)
       : undefined;
@@ -171,8 +182,7 @@ export function createStore(
         bytes += stored.data.length;
         if (++count > maxEvents || bytes > maxBytes) {
           const limit = count > maxEvents ? `maxEvents (${maxEvents})` : `maxBytes (${maxBytes})`;
-          end = errorEvent('StreamLimitError', `the stream passed ${limit}`).data;
-          producing.abort();
+          stopWith(named('StreamLimitError', `the stream passed ${limit}`));
           break;
         }
         batch.push(stored);

@@ -1,7 +1,11 @@
 import { InvalidEventIdError } from './errors.js';
 import { formatEvent, type ServerEvent } from './write.js';
 
-/** Makes the events of one stream. `signal` aborts when the stream is stopped: `stop()`, the length cap, the store lost. */
+/**
+ * Makes the events of one stream. `signal` aborts when the stream is stopped: `stop()`, a cap passed,
+ * the stream abandoned, the store lost. When the store stopped it itself, `signal.reason` is an `Error`
+ * named as the stream's closing `error` event is (`StreamAbandonedError`, `StreamLimitError`).
+ */
 export type Producer = (signal: AbortSignal) => AsyncIterable<ServerEvent>;
 
 /** What `open` hands out: the stream's producer, as calls. */

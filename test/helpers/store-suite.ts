@@ -329,6 +329,8 @@ export function storeSuite(stores: Array<[string, MakeStore, string | undefined]
         const seen: { signal?: AbortSignal } = {};
         await store.start('unread', tokens(1000, 10, seen));
         await expect.poll(() => seen.signal?.aborted, { timeout: 2000 }).toBe(true);
+        // The producer is told why: the reason names the stream's closing error event.
+        expect(seen.signal!.reason).toMatchObject({ name: 'StreamAbandonedError' });
         const read = await collect(await store.read('unread'));
         expect(read.length).toBeLessThan(1000);
         expect(JSON.parse(read.at(-1)!.data)).toMatchObject({ error: 'StreamAbandonedError' });
@@ -399,6 +401,7 @@ export function storeSuite(stores: Array<[string, MakeStore, string | undefined]
         expect(read.filter((e) => e.event === 'token')).toHaveLength(5);
         expect(JSON.parse(read.at(-1)!.data)).toMatchObject({ error: 'StreamLimitError' });
         expect(seen.signal?.aborted).toBe(true);
+        expect(seen.signal!.reason).toMatchObject({ name: 'StreamLimitError' });
       },
     );
 

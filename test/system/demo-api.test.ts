@@ -44,7 +44,7 @@ async function fakeUpstream(reply: (request: IncomingMessage, response: ServerRe
 const chunk = (content: string) => `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content } }] })}\n\n`;
 
 async function demoWith(
-  upstream?: { baseUrl: string; apiKey?: string; model: string },
+  upstream?: { baseUrl: string; apiKey?: string; model: string; idleTimeout?: number },
   options: Parameters<typeof startDemoServer>[0] = {},
 ) {
   const demo: DemoServer = await startDemoServer({ port: 0, log: () => {}, upstream, ...options });
@@ -143,6 +143,50 @@ describe('with LLM_BASE_URL: an OpenAI-compatible upstream, re-emitted as the de
     expect(events).toEqual(['answer', 'error upstream 401: Incorrect API key', 'message']);
     expect(upstream.seen).toHaveLength(1);
   });
+
+  test.each([
+    [
+      'drops its stream after two words',
+      (_request: IncomingMessage, response: ServerResponse) => {
+        response.writeHead(200, { 'content-type': 'text/event-stream' });
+        response.write(chunk('one '));
+        response.write(chunk('two '));
+        setTimeout(() => response.destroy(), 50);
+      },
+      'upstream dropped the connection after 2 event(s)',
+    ],
+    [
+      'hangs after one word',
+      (_request: IncomingMessage, response: ServerResponse) => {
+        response.writeHead(200, { 'content-type': 'text/event-stream' });
+        response.write(chunk('one '));
+      },
+      'upstream sent nothing for 0.3 s',
+    ],
+    [
+      'answers HTML',
+      (_request: IncomingMessage, response: ServerResponse) => {
+        response.writeHead(200, { 'content-type': 'text/html' }).end('<h1>gateway</h1>');
+      },
+      'upstream answered text/html, not an event stream',
+    ],
+  ])(
+    "an upstream that %s ends the answer with an error in the demo's words, never its URL",
+    async (_what, reply, said) => {
+      const upstream = await fakeUpstream(reply);
+      const { demo, headers } = await demoWith({ ...upstream, model: 'tiny', idleTimeout: 300 });
+      const errors: string[] = [];
+      for await (const message of fetchEvents(new URL('/api/chat', demo.url), {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ messages: conversation }),
+      })) {
+        if (message.event === 'error') errors.push((JSON.parse(message.data) as { message: string }).message);
+      }
+      expect(errors).toEqual([said]);
+      expect(errors[0]).not.toContain(new URL(upstream.baseUrl).host);
+    },
+  );
 
   test('Stop aborts the upstream request', async () => {
     const upstream = await fakeUpstream((request, response) => {
@@ -339,6 +383,7 @@ test('an answer nobody is connected to stops generating within the grace period'
   };
   const controller = new AbortController();
   let tokens = 0;
+  let lastEventId = '';
   try {
     for await (const message of fetchEvents(new URL('/api/chat', demo.url), {
       method: 'POST',
@@ -346,6 +391,7 @@ test('an answer nobody is connected to stops generating within the grace period'
       body: JSON.stringify({ messages: [{ role: 'user', content: 'A long answer, please' }] }),
       signal: controller.signal,
     })) {
+      lastEventId = message.id;
       if (message.event === 'message' && ++tokens === 3) break;
     }
   } finally {
@@ -361,4 +407,18 @@ test('an answer nobody is connected to stops generating within the grace period'
   // Stopped well before the canned answer's end (it has dozens of words): 300 ms grace at 20 ms a word.
   expect(Number(/after (\d+) tokens/.exec(note)![1])).toBeLessThan(60);
   expect(performance.now() - left).toBeLessThan(2000);
+  // Resumed later (a reload), it replays what was stored and then says it was abandoned: it does not
+  // end as if it were done, mid-sentence.
+  const resumed: Array<{ event: string; data: string }> = [];
+  for await (const message of fetchEvents(new URL('/api/chat', demo.url), {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ messages: [{ role: 'user', content: 'A long answer, please' }] }),
+    lastEventId,
+  })) {
+    resumed.push({ event: message.event, data: message.data });
+  }
+  expect(resumed.at(-1)?.event).toBe('error');
+  expect(JSON.parse(resumed.at(-1)!.data)).toMatchObject({ error: 'StreamAbandonedError' });
+  expect(resumed.some((message) => message.data === '[DONE]')).toBe(false);
 });

@@ -438,6 +438,29 @@ test('a tab closed mid-answer: the server stops generating within the grace peri
   }
 });
 
+test('a tab that left mid-answer and comes back after the grace period is told the answer was abandoned', async () => {
+  const short = await startDemoServer({ port: 0, log: () => {}, pace: 30, grace: 400 });
+  try {
+    const tab = await browser.newPage();
+    await tab.goto(short.url);
+    await tab.getByRole('button', { name: 'Send' }).click();
+    await tab.waitForFunction(
+      () => (document.querySelector('[data-testid=answer]')?.getAttribute('data-text') ?? '').split(/\s+/).length >= 5,
+    );
+    await tab.goto('about:blank');
+    const abandoned = () => short.requests.find((r) => /^answer [\w-]+ abandoned after \d+ tokens$/.test(r.note));
+    await expect.poll(abandoned, { timeout: 5000 }).toBeTruthy();
+    // Back in the same tab: the page resumes the answer it kept, gets what was stored, then the end.
+    await tab.goto(short.url);
+    await expect
+      .poll(() => tab.getByTestId('badge').first().textContent(), { timeout: 10_000 })
+      .toBe('failed: abandoned (nobody was reading it, so the server stopped generating it)');
+    await tab.close();
+  } finally {
+    await short.close();
+  }
+});
+
 test("an upstream's 401 ends the answer as failed, with the upstream's message and never its URL", async () => {
   const upstream = await listen((request, response) => {
     request.resume();

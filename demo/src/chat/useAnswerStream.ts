@@ -49,8 +49,13 @@ export function useAnswerStream(pending: RefObject<Pending | null>, onUpdate: (c
       current.answerId = (JSON.parse(message.data) as { id: string }).id;
       log('event', `answer ${current.answerId}`);
     } else if (message.event === 'error') {
-      // The model failed: a throw from the handler ends the stream as failed, never retried.
-      current.error = (JSON.parse(message.data) as { message: string }).message;
+      // The model failed, or the server's store stopped the answer itself: it says which. A throw from
+      // the handler ends the stream as failed, never retried.
+      const { error, message: said } = JSON.parse(message.data) as { error?: string; message: string };
+      current.error =
+        error === 'StreamAbandonedError'
+          ? 'abandoned (nobody was reading it, so the server stopped generating it)'
+          : said;
       throw new Error(current.error);
     } else if (message.data !== '[DONE]') {
       current.text += (JSON.parse(message.data) as { token: string }).token;
