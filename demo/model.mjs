@@ -99,18 +99,21 @@ async function upstreamReason(error) {
     return `upstream ${error.status}${typeof said === 'string' ? `: ${said}` : ''}`;
   }
   if (!isFetchEventSourceError(error)) return error instanceof Error ? error.message : String(error);
-  const failure = /** @type {import('fetch-eventsource').FetchEventSourceError & Record<string, unknown>} */ (error);
+  // A failure after events (the request is never re-sent) comes as NotResumableError; its cause says what.
+  const { name, events, cause } = /** @type {Error & { events?: number }} */ (error);
+  const after = name === 'NotResumableError' ? ` after ${events} event(s)` : '';
+  const failure = /** @type {Error & Record<string, unknown>} */ (
+    name === 'NotResumableError' && isFetchEventSourceError(cause) ? cause : error
+  );
   switch (failure.name) {
-    case 'NotResumableError':
-      return `upstream dropped the connection after ${failure.events} event(s)`;
     case 'IdleTimeoutError':
-      return `upstream sent nothing for ${Number(failure.idleTimeout) / 1000} s`;
+      return `upstream sent nothing for ${Number(failure.idleTimeout) / 1000} s${after}`;
     case 'ContentTypeError':
       return `upstream answered ${failure.contentType || 'with no content type'}, not an event stream`;
     case 'NetworkError':
-      return 'upstream unreachable, or it dropped the connection';
+      return after ? `upstream dropped the connection${after}` : 'upstream unreachable';
     default:
-      return `upstream failed (${failure.name})`;
+      return `upstream failed (${failure.name})${after}`;
   }
 }
 

@@ -31,9 +31,8 @@ export function chatRoutes({ answers, tokens, log, faults, generate, instance })
    * @param {import('node:http').IncomingMessage} request
    * @param {import('node:http').ServerResponse} response
    * @param {AsyncIterable<import('fetch-eventsource/server').ServerEvent>} events
-   * @param {string} id
    */
-  async function streamAnswer(request, response, events, id) {
+  async function streamAnswer(request, response, events) {
     const web = eventStreamResponse(events);
     response.writeHead(200, {
       ...Object.fromEntries(web.headers),
@@ -89,13 +88,13 @@ export function chatRoutes({ answers, tokens, log, faults, generate, instance })
             throw new Refusal(403, 'this answer belongs to another session');
           }
           log.record(request, 200, `resume answer ${id} after token ${lastEventId.slice(id.length + 1)}`);
-          return streamAnswer(request, response, events, id);
+          return streamAnswer(request, response, events);
         }
         const messages = readConversation(body);
         const id = tokens.answerId(session);
         await answers.start(id, answerProducer({ id, messages, generate, log }));
         log.record(request, 200, `new answer ${id}, turn ${messages.filter((m) => m.role === 'user').length}`);
-        return streamAnswer(request, response, await answers.read(id, { signal: reading.signal }), id);
+        return streamAnswer(request, response, await answers.read(id, { signal: reading.signal }));
       },
 
       /**

@@ -161,7 +161,7 @@ describe('with LLM_BASE_URL: an OpenAI-compatible upstream, re-emitted as the de
         response.writeHead(200, { 'content-type': 'text/event-stream' });
         response.write(chunk('one '));
       },
-      'upstream sent nothing for 0.3 s',
+      'upstream sent nothing for 0.3 s after 1 event(s)',
     ],
     [
       'answers HTML',
