@@ -19,8 +19,11 @@ export function apiRoutes({ tokens, faults, log, dropStreaming, upstream, tokenL
     // (the session owns its answers, so renewing keeps them).
     'POST /api/token': (request, response) => {
       const held = bearer(request);
-      const { claims, refusal } = held ? tokens.check(held) : { claims: undefined, refusal: 'none' };
-      const session = refusal ? undefined : claims?.session;
+      const { claims } = held ? tokens.check(held) : { claims: undefined };
+      // A token the server signed keeps its session when renewed, expired or not: it is the same page
+      // (after "Expire the token" too), and its answers stay its own. A real app would check a refresh
+      // token here. An invalid one has no claims: a new session.
+      const session = claims?.session;
       const token = tokens.issue(Date.now() + tokenLifetime, session);
       log.record(request, 200, session ? 'token renewed' : 'new session');
       sendJson(response, 200, { token, expiresIn: tokenLifetime / 1000 });

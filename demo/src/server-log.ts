@@ -3,7 +3,7 @@
 import { fetchEventSource, isHttpError } from 'fetch-eventsource';
 import { useEffect, useState } from 'react';
 import type { LoggedRequest } from '../server/log.mjs';
-import { authorized, forgetToken } from './token.js';
+import { authorized, expireToken } from './token.js';
 
 export type { LoggedRequest };
 
@@ -26,7 +26,11 @@ export function useServerLog() {
       // The server sends the whole log again on every connection.
       onopen: () => setEntries([]),
       // A token the server no longer takes (expired, or a restarted server): a new one, a second later.
-      onerror: (error) => (isHttpError(error) && error.status === 401 ? (forgetToken(), 1000) : undefined),
+      onerror: (error) => {
+        if (!isHttpError(error) || error.status !== 401) return undefined;
+        expireToken();
+        return 1000;
+      },
       onmessage: (message) => {
         if (message.event === 'faults') setFaults(JSON.parse(message.data) as FaultState);
         else setEntries((list) => [JSON.parse(message.data) as LoggedRequest, ...list].slice(0, 100));

@@ -44,9 +44,14 @@ export function freshToken(): Promise<string> {
   return pending;
 }
 
-/** Drops the token we hold (the server refused it): the next call to freshToken gets a new one. */
-export function forgetToken(): void {
-  sessionStorage.removeItem(STORAGE_KEY);
+/**
+ * Marks the token we hold as run out (the server refused it): the next call to freshToken renews it,
+ * sending it along, so the server keeps the session it signed (after "Expire the token" too) and the
+ * page's answers stay its own; a token the server never signed (it restarted) gets a new session.
+ */
+export function expireToken(): void {
+  const token = held();
+  if (token) sessionStorage.setItem(STORAGE_KEY, JSON.stringify({ ...token, expiresAt: 0 }));
 }
 
 /**
@@ -57,7 +62,7 @@ export async function postWithToken(url: string, body: unknown): Promise<Respons
   const post = async () => fetch(url, { method: 'POST', headers: await authorized(), body: JSON.stringify(body) });
   const response = await post();
   if (response.status !== 401) return response;
-  forgetToken();
+  expireToken();
   return post();
 }
 

@@ -354,6 +354,23 @@ describe('each answer belongs to the session whose token started it', () => {
     await response.body?.cancel();
   });
 
+  test('a token renewed after "Expire the token" keeps the session too: the page goes on with its answer', async () => {
+    const { demo, headers } = await demoWith(undefined, { pace: 20 });
+    const { lastEventId } = await readSome(demo.url, headers, 2);
+    await fetch(new URL('/api/faults', demo.url), { method: 'POST', headers, body: '{"fault":"expire"}' });
+    const expired = await fetch(new URL('/api/chat', demo.url), resumeRequest(headers, lastEventId));
+    expect(expired.status).toBe(401);
+    expect(expired.headers.get('x-token-refusal')).toBe('token expired');
+    // The same page renews with the token it holds: authentic, only expired.
+    const renewed = await session(demo.url, headers.Authorization.slice('Bearer '.length));
+    const response = await fetch(new URL('/api/chat', demo.url), resumeRequest(renewed, lastEventId));
+    expect(response.status).toBe(200);
+    await response.body?.cancel();
+    // A forged token is no session at all: it gets a new one, which owns nothing.
+    const forged = await session(demo.url, `${headers.Authorization.slice('Bearer '.length)}x`);
+    expect((await fetch(new URL('/api/chat', demo.url), resumeRequest(forged, lastEventId))).status).toBe(403);
+  });
+
   test('after a restart: the old token is "invalid token" (401), and with a new one the answer is gone (410)', async () => {
     const first = await demoWith(undefined, { pace: 20 });
     const { lastEventId } = await readSome(first.demo.url, first.headers, 2);

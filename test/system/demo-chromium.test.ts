@@ -178,6 +178,19 @@ test('an expired token fails clearly with exactly one 401, and no retry loop', a
   expect(statuses.slice(expires)).toEqual([200, 401, 200, 200]);
 });
 
+test('after "Expire the token" the page keeps its session: a drop mid-answer resumes with the renewed token', async () => {
+  await send();
+  await waitForWords(8);
+  await page.getByRole('button', { name: 'Expire the token' }).click();
+  // The drop's own request is refused once (the token ran out), renewed with the same session, and
+  // then cuts the answer; its reconnect carries the renewed token and resumes it: no 403.
+  await page.getByRole('button', { name: 'Drop the connection' }).click();
+  await done();
+  expect(await lastAnswer()).toBe(answerFor(firstTurn));
+  expect(demo.requests.filter((r) => r.status === 403)).toEqual([]);
+  expect(chatRequests().at(-1)).toMatchObject({ status: 200 });
+});
+
 test('Stop aborts the answer, the server stops generating, and no further request is made', async () => {
   await send();
   await waitForWords(10);

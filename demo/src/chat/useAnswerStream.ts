@@ -4,7 +4,7 @@ import { isHttpError, type RetryInfo } from 'fetch-eventsource';
 import { useEventStream } from 'fetch-eventsource/react';
 import { useRef, type RefObject } from 'react';
 import { addToTimeline } from '../decisions.js';
-import { authorized, forgetToken } from '../token.js';
+import { authorized, expireToken } from '../token.js';
 import type { Pending, Turn } from './saved.js';
 
 const log = (kind: Parameters<typeof addToTimeline>[1], text: string) => addToTimeline('chat', kind, text);
@@ -85,7 +85,7 @@ export function useAnswerStream(pending: RefObject<Pending | null>, onUpdate: (c
       onerror: (error) => {
         log('retry', `${(error as Error).name}: ${(error as Error).message}`);
         if (isHttpError(error) && error.status === 401) {
-          forgetToken();
+          expireToken();
           // A token this server never signed (it restarted with a new secret): one retry, on purpose,
           // with a new token. An expired one stays fatal: a 401 is never retried in a loop.
           if (!renewedOnce && error.response.headers.get('x-token-refusal') === 'invalid token') {
