@@ -488,6 +488,11 @@ test("an upstream's 401 ends the answer as failed, with the upstream's message a
     await page.goto(proxied.url);
     await send();
     await expect.poll(() => badge().textContent(), { timeout: 10_000 }).toBe('failed: upstream 401: Incorrect API key');
+    // Under "what the library decided", the server's own ending, not a decision of the library's.
+    await expect
+      .poll(timeline)
+      .toContain('the server ended the answer with an error event: upstream 401: Incorrect API key');
+    expect(await timeline()).not.toContain('failed, not retried');
     // (The page names the upstream's model and host, as it should; never its path or query.)
     const shown = await page.locator('body').innerText();
     expect(shown).toContain(`tiny at ${new URL(upstream.url).host}`);

@@ -40,7 +40,12 @@ export function useChat() {
     const { state } = status;
     if (!current || !['done', 'stopped', 'failed'].includes(state)) return;
     if (state === 'failed' && failure === null) return; // wait for the server's reason
-    log(state === 'failed' ? 'fatal' : 'end', state === 'failed' ? `failed, not retried: ${failure}` : state);
+    if (state !== 'failed') log('end', state);
+    // An error event is the server's ending (the model failed, the answer was abandoned): the
+    // page's handler ends the stream on it. Anything else that failed is the library's decision.
+    else if (current.error !== undefined)
+      log('end', `the server ended the answer with an error event: ${current.error}`);
+    else log('fatal', `failed, not retried: ${failure}`);
     pending.current = null;
     setAnswer('');
     const settled = settle(turnsRef.current, current, status, failure);
