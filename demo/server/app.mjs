@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { cannedModel, upstreamFromEnv, upstreamModel } from '../model.mjs';
+import { aiSdkRoutes } from './ai-sdk.mjs';
 import { chatRoutes } from './chat.mjs';
 import { createFaults } from './faults.mjs';
 import { apiRoutes } from './api.mjs';
@@ -58,17 +59,24 @@ export async function startDemoServer({
   const generate = upstream ? upstreamModel(upstream) : cannedModel({ slow: () => faults.state.slow, pace });
 
   const chat = chatRoutes({ answers, tokens, log, faults, generate, instance });
+  const aiSdk = aiSdkRoutes({ answers, generate });
 
   /** @type {Record<string, Route>} */
   const routes = {
     ...(await pageRoutes()),
     ...chat.routes,
+    ...aiSdk.routes,
 
     ...apiRoutes({ tokens, faults, log, dropStreaming: chat.dropStreaming, upstream, tokenLifetime }),
   };
 
   const server = createServer((request, response) => {
-    const route = routes[`${request.method} ${new URL(request.url ?? '/', 'http://demo').pathname}`];
+    const { pathname } = new URL(request.url ?? '/', 'http://demo');
+    // The AI SDK's resume route names its chat in the path.
+    const resumed = request.method === 'GET' ? /^\/api\/ai-sdk\/chat\/([\w-]+)\/stream$/.exec(pathname) : null;
+    const route = resumed
+      ? /** @type {Route} */ (incoming, outgoing) => aiSdk.resume(incoming, outgoing, resumed[1] ?? '')
+      : routes[`${request.method} ${pathname}`];
     if (!route) return sendJson(response, 404, { error: 'not found' });
     const refusal = foreign(request);
     if (refusal) {

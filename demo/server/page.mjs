@@ -1,5 +1,5 @@
 // @ts-check
-// The page: demo/src bundled with esbuild into memory (React and the hook inside it; the library
+// The pages (the demo, and /ai-sdk side by side): demo/src bundled with esbuild into memory (React and the hook inside it; the library
 // itself served from dist/ through the page's import map, as a user's bundle would import it), and
 // the lines of demo/src that drive it, for the page's code panel.
 import { readFile } from 'node:fs/promises';
@@ -13,7 +13,13 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const CODE_FILE = 'demo/src/chat/useAnswerStream.ts';
 
 export async function pageRoutes() {
-  const [js, html, code] = await Promise.all([bundle(), readFile(`${root}demo/index.html`, 'utf8'), codeRegion()]);
+  const [js, html, code, aiSdkJs, aiSdkHtml] = await Promise.all([
+    bundle('demo/src/main.tsx'),
+    readFile(`${root}demo/index.html`, 'utf8'),
+    codeRegion(),
+    bundle('demo/src/ai-sdk/main.tsx'),
+    readFile(`${root}demo/ai-sdk.html`, 'utf8'),
+  ]);
   /** @param {string} path */
   const javascript = (path) =>
     /** @type {(request: import('node:http').IncomingMessage, response: import('node:http').ServerResponse) => Promise<void>} */
@@ -24,9 +30,14 @@ export async function pageRoutes() {
     /** @type {(request: import('node:http').IncomingMessage, response: import('node:http').ServerResponse) => void} */
     'GET /app.js': (_request, response) => send(response, 200, 'text/javascript; charset=utf-8', js),
     /** @type {(request: import('node:http').IncomingMessage, response: import('node:http').ServerResponse) => void} */
+    'GET /ai-sdk': (_request, response) => send(response, 200, 'text/html; charset=utf-8', aiSdkHtml),
+    /** @type {(request: import('node:http').IncomingMessage, response: import('node:http').ServerResponse) => void} */
+    'GET /ai-sdk.js': (_request, response) => send(response, 200, 'text/javascript; charset=utf-8', aiSdkJs),
+    /** @type {(request: import('node:http').IncomingMessage, response: import('node:http').ServerResponse) => void} */
     'GET /api/code': (_request, response) =>
       send(response, 200, 'application/json', JSON.stringify({ file: CODE_FILE, code })),
     'GET /lib/index.js': javascript(`${root}dist/index.js`),
+    'GET /lib/server.js': javascript(`${root}dist/server.js`),
     // eventsource-parser 4 is three ES modules that import each other by relative path.
     'GET /lib/eventsource-parser/index.js': javascript(`${root}node_modules/eventsource-parser/dist/index.js`),
     'GET /lib/eventsource-parser/parse.js': javascript(`${root}node_modules/eventsource-parser/dist/parse.js`),
@@ -34,9 +45,13 @@ export async function pageRoutes() {
   };
 }
 
-async function bundle() {
+/**
+ * A page's script: `entry` bundled with React (and, for /ai-sdk, the AI SDK) inside it.
+ * @param {string} entry
+ */
+async function bundle(entry) {
   const result = await build({
-    entryPoints: [`${root}demo/src/main.tsx`],
+    entryPoints: [`${root}${entry}`],
     bundle: true,
     write: false,
     format: 'esm',
@@ -45,7 +60,7 @@ async function bundle() {
     define: { 'process.env.NODE_ENV': '"production"' },
     // The hook is bundled with React (one copy of React); the library it imports stays external,
     // for the import map to point at dist/.
-    alias: { 'fetch-eventsource/react': `${root}dist/react.js` },
+    alias: { 'fetch-eventsource/react': `${root}dist/react.js`, 'fetch-eventsource/ai-sdk': `${root}dist/ai-sdk.js` },
     external: ['fetch-eventsource'],
     logLevel: 'silent',
   });

@@ -14,7 +14,8 @@ export function App() {
         <h1>fetch-eventsource demo</h1>
         <p>
           An authenticated chat, each answer streamed with POST, then broken on purpose: drop the connection, reload the
-          page, stop it. Watch it recover without losing or repeating a word.
+          page, stop it. Watch it recover without losing or repeating a word. With the AI SDK:{' '}
+          <a href="/ai-sdk">its default transport and this library's, side by side</a>.
         </p>
       </header>
       <main>

@@ -503,3 +503,29 @@ test("an upstream's 401 ends the answer as failed, with the upstream's message a
     await upstream.close();
   }
 });
+
+test("/ai-sdk: the same drop mid-answer ends the AI SDK's own transport in error, cut, and ours whole", async () => {
+  const paced = await startDemoServer({ port: 0, log: () => {}, pace: 40 });
+  try {
+    const tab = await browser.newPage();
+    await tab.goto(new URL('/ai-sdk', paced.url).href);
+    const prompt = 'How does a chat answer survive a dropped connection?';
+    const whole = answerFor([{ role: 'user', content: prompt }]);
+    const side = (name: string) => tab.getByTestId(`side-${name}`);
+    const answer = (name: string) => side(name).getByTestId('message-assistant').first().textContent();
+    await tab.getByRole('button', { name: 'Send to both' }).click();
+    await expect.poll(async () => ((await answer('default')) ?? '').length, { timeout: 10_000 }).toBeGreaterThan(30);
+    await expect.poll(async () => ((await answer('resumable')) ?? '').length).toBeGreaterThan(30);
+    await tab.getByRole('button', { name: 'Drop the connections' }).click();
+    await expect.poll(() => side('default').getByTestId('status').textContent(), { timeout: 10_000 }).toBe('error');
+    await expect.poll(() => side('resumable').getByTestId('status').textContent(), { timeout: 20_000 }).toBe('ready');
+    expect(await answer('resumable')).toBe(whole);
+    const cut = (await answer('default')) ?? '';
+    expect(cut.length).toBeLessThan(whole.length);
+    expect(whole.startsWith(cut)).toBe(true);
+    expect(await side('resumable').getByTestId('message-assistant').count()).toBe(1);
+    await tab.close();
+  } finally {
+    await paced.close();
+  }
+});
