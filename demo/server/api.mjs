@@ -6,14 +6,13 @@ import { bearer, openEventStream, parseJson, readBody, Refusal, sendJson } from 
 /**
  * @param {object} deps
  * @param {ReturnType<typeof import('./tokens.mjs').signedTokens>} deps.tokens
- * @param {ReturnType<typeof import('./faults.mjs').createFaults>} deps.faults
+ * @param {Awaited<ReturnType<typeof import('./faults.mjs').createFaults>>} deps.faults
  * @param {Awaited<ReturnType<typeof import('./log.mjs').createRequestLog>>} deps.log
- * @param {() => boolean} deps.dropStreaming Cuts the answers streaming now; false if there are none.
  * @param {{ baseUrl: string, model: string } | undefined} deps.upstream
  * @param {number} deps.tokenLifetime
  * @returns {Record<string, import('./app.mjs').Route>}
  */
-export function apiRoutes({ tokens, faults, log, dropStreaming, upstream, tokenLifetime }) {
+export function apiRoutes({ tokens, faults, log, upstream, tokenLifetime }) {
   return {
     // A token for a new session, or, with a token that still works, a renewed one for the same session
     // (the session owns its answers, so renewing keeps them).
@@ -32,11 +31,12 @@ export function apiRoutes({ tokens, faults, log, dropStreaming, upstream, tokenL
     'POST /api/faults': async (request, response) => {
       const { fault } = parseJson(await readBody(request));
       tokens.authorize(request);
-      // Drop cuts the answers streaming now, or, if none is, the next one after a few tokens.
-      if (fault === 'drop') {
-        if (!dropStreaming()) faults.set('drop');
-      } else if (fault === 'unavailable' || fault === 'slow') faults.set(fault);
-      else if (fault === 'expire') tokens.expireAll();
+      // Faults are the deployment's: whichever instance gets the click, every instance sees it. Drop
+      // cuts the answer streaming now, on whichever instance streams it, or, if none is, the next one
+      // after a few tokens.
+      if (fault === 'drop') await faults.drop();
+      else if (fault === 'unavailable' || fault === 'slow') await faults.set(fault);
+      else if (fault === 'expire') await faults.set('validFrom', Date.now() + 1);
       else throw new Refusal(400, `unknown fault "${String(fault)}"`);
       log.record(request, 200, `fault ${String(fault)}`);
       sendJson(response, 200, { ...faults.state });

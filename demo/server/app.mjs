@@ -54,8 +54,8 @@ export async function startDemoServer({
 } = {}) {
   const { store: answers, redis } = await openStore(redisUrl, grace);
   const log = await createRequestLog({ instance, redis });
-  const tokens = signedTokens(secret);
-  const faults = createFaults();
+  const faults = await createFaults(redis);
+  const tokens = signedTokens(secret, () => faults.state.validFrom);
   const generate = upstream ? upstreamModel(upstream) : cannedModel({ slow: () => faults.state.slow, pace });
 
   const chat = chatRoutes({ answers, tokens, log, faults, generate, instance });
@@ -67,7 +67,7 @@ export async function startDemoServer({
     ...chat.routes,
     ...aiSdk.routes,
 
-    ...apiRoutes({ tokens, faults, log, dropStreaming: chat.dropStreaming, upstream, tokenLifetime }),
+    ...apiRoutes({ tokens, faults, log, upstream, tokenLifetime }),
   };
 
   const server = createServer((request, response) => {

@@ -18,7 +18,7 @@ export const MAX_MESSAGE = 4000;
  * @param {import('fetch-eventsource/server').ResumableStreamStore} deps.answers
  * @param {ReturnType<typeof import('./tokens.mjs').signedTokens>} deps.tokens
  * @param {Awaited<ReturnType<typeof import('./log.mjs').createRequestLog>>} deps.log
- * @param {ReturnType<typeof import('./faults.mjs').createFaults>} deps.faults
+ * @param {Awaited<ReturnType<typeof import('./faults.mjs').createFaults>>} deps.faults
  * @param {(messages: Turn[], signal: AbortSignal) => AsyncIterable<string>} deps.generate
  * @param {string} deps.instance
  */
@@ -41,7 +41,7 @@ export function chatRoutes({ answers, tokens, log, faults, generate, instance })
       'x-demo-instance': instance,
     });
     response.flushHeaders();
-    const dropAfter = faults.take('drop') ? 12 : Infinity;
+    const dropAfter = (await faults.take('drop')) ? 12 : Infinity;
     streaming.add(request.socket);
     let sent = 0;
     try {
@@ -56,13 +56,16 @@ export function chatRoutes({ answers, tokens, log, faults, generate, instance })
     }
   }
 
-  return {
-    /** Cuts every answer streaming now; false when none is (then the fault is armed instead). */
-    dropStreaming() {
-      for (const socket of streaming) socket.destroy();
-      return streaming.size > 0;
-    },
+  // A drop asked on any instance: the one streaming an answer takes the armed fault (one instance
+  // does) and cuts what it streams; if none is streaming, the next answer takes it.
+  faults.onDrop(() => {
+    if (streaming.size === 0) return;
+    void faults.take('drop').then((taken) => {
+      if (taken) for (const socket of streaming) socket.destroy();
+    });
+  });
 
+  return {
     routes: {
       /**
        * @param {import('node:http').IncomingMessage} request
@@ -71,7 +74,7 @@ export function chatRoutes({ answers, tokens, log, faults, generate, instance })
       'POST /api/chat': async (request, response) => {
         const body = await readBody(request);
         const { session } = tokens.authorize(request);
-        if (faults.take('unavailable')) {
+        if (await faults.take('unavailable')) {
           log.record(request, 503);
           return sendJson(response, 503, { error: 'overloaded, try again shortly' }, { 'retry-after': '2' });
         }

@@ -12,10 +12,10 @@ import { bearer, Refusal } from './http.mjs';
 
 /**
  * @param {string} secret What tokens and answer ids are signed with (HMAC-SHA256).
+ * @param {() => number} validFrom Tokens issued before this (ms since epoch) are refused: the "expire
+ *   the token" fault moves it, for the whole deployment.
  */
-export function signedTokens(secret) {
-  // Tokens issued before this (ms since epoch) are refused: the "expire the token" fault moves it.
-  let validFrom = 0;
+export function signedTokens(secret, validFrom) {
   /** @param {string} payload */
   const sign = (payload) => createHmac('sha256', secret).update(payload).digest('base64url');
   /** @param {string} actual @param {string} expected */
@@ -46,7 +46,7 @@ export function signedTokens(secret) {
       }
       const [session = '', issued, expiry] = parts;
       const claims = { session, expiry: Number(expiry) };
-      const expired = Number(issued) < validFrom || claims.expiry < Date.now();
+      const expired = Number(issued) < validFrom() || claims.expiry < Date.now();
       return { claims, refusal: expired ? 'token expired' : undefined };
     },
 
@@ -61,11 +61,6 @@ export function signedTokens(secret) {
       // The reason as a header too: the page's `onerror` is synchronous and cannot read the body.
       if (refusal || !claims) throw new Refusal(401, refusal ?? 'invalid token', { 'x-token-refusal': refusal ?? '' });
       return claims;
-    },
-
-    /** Makes every token issued so far stop working. */
-    expireAll() {
-      validFrom = Date.now() + 1;
     },
 
     /**
