@@ -27,9 +27,11 @@ export function Chat() {
     if (!chat.busy) box.current?.focus();
   }, [chat.busy]);
 
+  const tooLong = prompt.length > MAX_MESSAGE;
+
   function send(event: FormEvent) {
     event.preventDefault();
-    if (chat.busy || prompt.trim() === '') return;
+    if (chat.busy || prompt.trim() === '' || tooLong) return;
     setPrompt('');
     void chat.send(prompt);
     box.current?.focus();
@@ -75,7 +77,6 @@ export function Chat() {
           ref={box}
           aria-label="Prompt"
           value={prompt}
-          maxLength={MAX_MESSAGE * 2}
           onChange={(event) => setPrompt(event.target.value)}
           // Enter sends, Shift+Enter is a new line, Escape stops the answer.
           onKeyDown={(event) => {
@@ -83,16 +84,31 @@ export function Chat() {
             else if (event.key === 'Escape' && chat.busy) void chat.stop();
           }}
         />
-        <span className={`counter${prompt.length > MAX_MESSAGE ? ' over' : ''}`} data-testid="counter">
-          {prompt.length} / {MAX_MESSAGE}
+        {/* Nothing is cut: a message past the limit stays whole in the box, and cannot be sent. */}
+        <span className={`counter${tooLong ? ' over' : ''}`} data-testid="counter">
+          {tooLong ? `too long: ${prompt.length} / ${MAX_MESSAGE}` : `${prompt.length} / ${MAX_MESSAGE}`}
         </span>
-        <button className="primary" type="submit" disabled={chat.busy || prompt.trim() === ''}>
+        <button className="primary" type="submit" disabled={chat.busy || prompt.trim() === '' || tooLong}>
           Send
         </button>
-        <button type="button" onClick={() => (void chat.stop(), box.current?.focus())} disabled={!chat.busy}>
+        <button
+          type="button"
+          onClick={() => {
+            void chat.stop();
+            box.current?.focus();
+          }}
+          disabled={!chat.busy}
+        >
           Stop
         </button>
-        <button type="button" onClick={() => (chat.clear(), box.current?.focus())} disabled={chat.busy}>
+        <button
+          type="button"
+          onClick={() => {
+            chat.clear();
+            box.current?.focus();
+          }}
+          disabled={chat.busy}
+        >
           New chat
         </button>
       </form>
