@@ -315,14 +315,31 @@ test('the page renews its token before it expires: no 401 after the token would 
   }
 });
 
-test('model output is untrusted: an <img onerror> in an answer is shown inert', async () => {
+test('model output is untrusted: HTML in an answer is shown as text, inert, and fetches nothing', async () => {
   // The canned model quotes the question, so this comes back as model output, rendered as markdown.
+  const fetched: string[] = [];
+  page.on('request', (request) => {
+    if (request.url().includes('nowhere.png')) fetched.push(request.url());
+  });
   await send('<img src="/nowhere.png" onerror="window.pwned = true"> and <script>window.pwned = true</script>');
   await done();
   await page.waitForTimeout(300);
   expect(await page.evaluate(() => (window as unknown as { pwned?: boolean }).pwned)).toBeUndefined();
-  expect(await page.locator('.conversation [onerror], .conversation script').count()).toBe(0);
+  expect(await page.locator('.conversation img, .conversation [onerror], .conversation script').count()).toBe(0);
   expect(await lastAnswer()).toContain('<img src="/nowhere.png" onerror="window.pwned = true">');
+  // Shown as the characters it is made of.
+  expect(await page.getByTestId('turn-assistant').last().innerText()).toContain('<img src="/nowhere.png"');
+  expect(fetched).toEqual([]);
+});
+
+test('a fault button focused during an answer keeps the focus when the answer ends', async () => {
+  const focused = () => page.evaluate(() => document.activeElement?.textContent ?? '');
+  await send();
+  await waitForWords(3);
+  await page.getByRole('button', { name: 'Slow mode' }).focus();
+  await done();
+  await page.waitForTimeout(200);
+  expect(await focused()).toContain('Slow mode');
 });
 
 test('focus stays in the prompt: after Send, and when the answer ends', async () => {

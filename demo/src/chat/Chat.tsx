@@ -22,9 +22,12 @@ export function Chat() {
   useEffect(() => {
     if (chat.refusedPrompt !== null) setPrompt(chat.refusedPrompt);
   }, [chat.refusedPrompt]);
-  // Focus stays in the prompt: after Send, Stop or New chat, and when an answer ends.
+  // Focus stays in the prompt: after Send, Stop or New chat, and when an answer ends, unless the reader
+  // is on another control by then (a fault button, say): that one keeps it.
   useEffect(() => {
-    if (!chat.busy) box.current?.focus();
+    if (chat.busy) return;
+    const active = document.activeElement;
+    if (!active || active === document.body || box.current?.form?.contains(active)) box.current?.focus();
   }, [chat.busy]);
 
   const tooLong = prompt.length > MAX_MESSAGE;
