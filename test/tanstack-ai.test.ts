@@ -7,7 +7,7 @@ import { ChatClient } from '@tanstack/ai-client';
 import { describe, expect, test } from 'vitest';
 import { memoryStore, redisStore, type ResumableStreamStore } from '../src/server.js';
 import { fetchEventSourceConnection, storeDurability } from '../src/tanstack-ai.js';
-import { fetchHandler } from './helpers/fetch-server.js';
+import { cutAfter, fetchHandler } from './helpers/fetch-server.js';
 import { useServers } from './helpers/http-server.js';
 import { clientKinds, closers, useRedisServer } from './helpers/redis-clients.js';
 import { redisMissing } from './helpers/redis-server.js';
@@ -66,21 +66,7 @@ function cutFirstPost(events: number): typeof fetch {
     const response = await fetch(input, init);
     if (init?.method !== 'POST' || cut) return response;
     cut = true;
-    const reader = response.body!.getReader();
-    let seen = 0;
-    const body = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        if (seen >= events) {
-          await reader.cancel();
-          return controller.error(new TypeError('terminated'));
-        }
-        const { done, value } = await reader.read();
-        if (done) return controller.close();
-        seen += new TextDecoder().decode(value).split('\n\n').length - 1;
-        controller.enqueue(value);
-      },
-    });
-    return new Response(body, response);
+    return new Response(cutAfter(response.body!, events), response);
   };
 }
 

@@ -39,3 +39,21 @@ export function fetchHandler(handle: (request: Request) => Promise<Response>, cu
     })().catch(() => outgoing.destroy());
   };
 }
+
+/** A response body that fails after `events` events, as a dropped connection does (the client's side of a cut). */
+export function cutAfter(body: ReadableStream<Uint8Array>, events: number): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  let seen = 0;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (seen >= events) {
+        await reader.cancel();
+        return controller.error(new TypeError('terminated'));
+      }
+      const { done, value } = await reader.read();
+      if (done) return controller.close();
+      seen += new TextDecoder().decode(value).split('\n\n').length - 1;
+      controller.enqueue(value);
+    },
+  });
+}

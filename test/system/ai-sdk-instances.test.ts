@@ -1,11 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Chat } from '@ai-sdk/react';
 import type { UIMessage } from 'ai';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { cannedAnswerText } from '../../examples/ai-sdk-next/lib/model.js';
 import { FetchEventSourceChatTransport } from '../../src/ai-sdk.js';
+import { cutAfter } from '../helpers/fetch-server.js';
 import { redisMissing, startRedis } from '../helpers/redis-server.js';
+import { startServerProcess } from '../helpers/server-process.js';
 
 // Two server processes sharing one real redis-server, each running the built route helpers
 // (test/fixtures/ai-sdk-instance.mjs), and the AI SDK's Chat in this process: a cut on A resumed on B.
@@ -14,19 +16,9 @@ let redis: Awaited<ReturnType<typeof startRedis>> | undefined;
 const children: ChildProcess[] = [];
 
 async function instance(): Promise<string> {
-  const child = spawn(process.execPath, [fixture], {
-    env: { ...process.env, REDIS_URL: redis!.url },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const { url, child } = await startServerProcess(fixture, { REDIS_URL: redis!.url });
   children.push(child);
-  const port = await new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      const match = /listening (\d+)/.exec(String(chunk));
-      if (match) resolve(match[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
-  return `http://127.0.0.1:${port}`;
+  return url;
 }
 
 beforeAll(async () => {
@@ -36,24 +28,6 @@ afterAll(async () => {
   for (const child of children) child.kill('SIGKILL');
   await redis?.stop();
 });
-
-/** A response body that fails after `events` events, as a dropped connection does. */
-function cutAfter(body: ReadableStream<Uint8Array>, events: number): ReadableStream<Uint8Array> {
-  const reader = body.getReader();
-  let seen = 0;
-  return new ReadableStream({
-    async pull(controller) {
-      if (seen >= events) {
-        await reader.cancel();
-        return controller.error(new TypeError('terminated'));
-      }
-      const { done, value } = await reader.read();
-      if (done) return controller.close();
-      seen += new TextDecoder().decode(value).split('\n\n').length - 1;
-      controller.enqueue(value);
-    },
-  });
-}
 
 test.skipIf(redisMissing)(
   'two server processes on Redis: the answer cut on A is resumed on B, whole and once, the chat never in error',

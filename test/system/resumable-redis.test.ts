@@ -1,8 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { fetchEventSource, type EventSourceMessage } from '../../src/index.js';
 import { redisMissing, startRedis } from '../helpers/redis-server.js';
+import { startServerProcess } from '../helpers/server-process.js';
 
 // Two server processes sharing one real redis-server, each running the built fetch-eventsource/server
 // (test/fixtures/resumable-server.mjs): resume on the other instance, a producer killed, stop from
@@ -13,19 +14,13 @@ let redis: Awaited<ReturnType<typeof startRedis>> | undefined;
 const children: ChildProcess[] = [];
 
 async function instance(prefix: string, leaseTtl = LEASE_TTL): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [fixture], {
-    env: { ...process.env, REDIS_URL: redis!.url, PREFIX: prefix, LEASE_TTL: String(leaseTtl) },
-    stdio: ['ignore', 'pipe', 'inherit'],
+  const started = await startServerProcess(fixture, {
+    REDIS_URL: redis!.url,
+    PREFIX: prefix,
+    LEASE_TTL: String(leaseTtl),
   });
-  children.push(child);
-  const port = await new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      const match = /listening (\d+)/.exec(String(chunk));
-      if (match) resolve(match[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
-  return { url: `http://127.0.0.1:${port}`, child };
+  children.push(started.child);
+  return started;
 }
 
 beforeAll(async () => {
