@@ -542,3 +542,40 @@ test("/ai-sdk: the same drop mid-answer ends the AI SDK's own transport in error
     await paced.close();
   }
 });
+
+test.each([
+  [1280, 800],
+  [1400, 900],
+  [390, 844],
+])(
+  'at %i×%i every panel is whole and within the width, and reachable (screenshot in test-artifacts/)',
+  async (width, height) => {
+    const tab = await (await browser.newContext({ viewport: { width, height } })).newPage();
+    await tab.goto(demo.url);
+    await tab.getByRole('button', { name: 'Send' }).click();
+    await tab.getByTestId('badge').first().filter({ hasText: 'done' }).waitFor({ timeout: 20_000 });
+    const layout = await tab.evaluate(() => ({
+      overflow: document.documentElement.scrollWidth - innerWidth,
+      cards: [...document.querySelectorAll('.card')].map((card) => {
+        const box = card.getBoundingClientRect();
+        return { left: box.left, right: box.right, height: box.height };
+      }),
+    }));
+    expect(layout.overflow).toBe(0);
+    expect(layout.cards).toHaveLength(6);
+    for (const card of layout.cards) {
+      expect(card.left).toBeGreaterThanOrEqual(0);
+      expect(card.right).toBeLessThanOrEqual(width);
+      // Not squeezed into a strip: each panel has its own height (the smallest, the code panel's summary, ~80 px).
+      expect(card.height).toBeGreaterThan(60);
+    }
+    // Each panel can be scrolled into view and is then on screen.
+    for (const card of await tab.locator('.card').all()) {
+      await card.scrollIntoViewIfNeeded();
+      expect(await card.isVisible()).toBe(true);
+    }
+    await mkdir('test-artifacts', { recursive: true });
+    await tab.screenshot({ path: `test-artifacts/demo-${width}x${height}.png`, fullPage: true });
+    await tab.context().close();
+  },
+);
