@@ -29,17 +29,27 @@ afterAll(async () => {
   await demo?.close();
 });
 
+/** A tab on `server` whose answer has shown its first five words. */
+async function answering(server: DemoServer) {
+  const tab = await browser.newPage();
+  await tab.goto(server.url);
+  await tab.getByRole('button', { name: 'Send' }).click();
+  await tab.waitForFunction(
+    () => (document.querySelector('[data-testid=answer]')?.getAttribute('data-text') ?? '').split(/\s+/).length >= 5,
+  );
+  return tab;
+}
+
+/** The server's log line for an answer it abandoned, if there is one yet. */
+const abandonment = (server: DemoServer) =>
+  server.requests.find((r) => /^answer [\w-]+ abandoned after \d+ tokens$/.test(r.note));
+
 test('a tab closed mid-answer: the server stops generating within the grace period and keeps no socket', async () => {
   const short = await startDemoServer({ port: 0, log: () => {}, pace: 30, grace: 400 });
   try {
-    const tab = await browser.newPage();
-    await tab.goto(short.url);
-    await tab.getByRole('button', { name: 'Send' }).click();
-    await tab.waitForFunction(
-      () => (document.querySelector('[data-testid=answer]')?.getAttribute('data-text') ?? '').split(/\s+/).length >= 5,
-    );
+    const tab = await answering(short);
     await tab.close();
-    const abandoned = () => short.requests.find((r) => /^answer [\w-]+ abandoned after \d+ tokens$/.test(r.note));
+    const abandoned = () => abandonment(short);
     await expect.poll(abandoned, { timeout: 5000 }).toBeTruthy();
     // The tab's sockets are gone from the server: nothing kept for an answer nobody reads.
     expect(await short.connections()).toBe(0);
@@ -55,14 +65,9 @@ test('a tab closed mid-answer: the server stops generating within the grace peri
 test('a tab that left mid-answer and comes back after the grace period is told the answer was abandoned', async () => {
   const short = await startDemoServer({ port: 0, log: () => {}, pace: 30, grace: 400 });
   try {
-    const tab = await browser.newPage();
-    await tab.goto(short.url);
-    await tab.getByRole('button', { name: 'Send' }).click();
-    await tab.waitForFunction(
-      () => (document.querySelector('[data-testid=answer]')?.getAttribute('data-text') ?? '').split(/\s+/).length >= 5,
-    );
+    const tab = await answering(short);
     await tab.goto('about:blank');
-    const abandoned = () => short.requests.find((r) => /^answer [\w-]+ abandoned after \d+ tokens$/.test(r.note));
+    const abandoned = () => abandonment(short);
     await expect.poll(abandoned, { timeout: 5000 }).toBeTruthy();
     // Back in the same tab: the page resumes the answer it kept, gets what was stored, then the end.
     await tab.goto(short.url);
