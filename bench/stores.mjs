@@ -95,14 +95,16 @@ export async function benchStores(count = 20_000) {
 /**
  * fetch-eventsource's Redis store against `resumable-stream` 2 on the same redis-server, each side
  * with a producer on one instance (its own connections) and readers on another, taking turns for
- * `rounds` rounds (medians reported):
+ * `rounds` rounds (medians reported) after one more that warms both up (its figures, each side's
+ * first in a fresh process, are reported apart as "cold": a server joins streams all day, so the
+ * medians are what a reader meets, but a first join pays for the JIT on both sides):
  * - live: 20,000 events of 20 B produced as fast as the producer can, one reader joined at the start
  *   on the other instance; events per second until that reader has the last one;
  * - join: a reader joining a live stream after 10,000 events of 20 B; ms until it has them all;
  * - commands: Redis commands per reader per event, 200 live readers of 100 events 2 ms apart
  *   (`INFO stats` before and after).
  */
-async function compare(url, createClient, rounds = 3) {
+async function compare(url, createClient, rounds = 5) {
   const { createResumableStreamContext } = await import('resumable-stream/redis');
   const connected = async () => {
     const client = createClient({ url });
@@ -257,10 +259,14 @@ async function compare(url, createClient, rounds = 3) {
     [ours.name]: { live: [], join: [], commands: [] },
     [theirs.name]: { live: [], join: [], commands: [] },
   };
+  const cold = {
+    [ours.name]: { live: [], join: [], commands: [] },
+    [theirs.name]: { live: [], join: [], commands: [] },
+  };
   for (const side of [ours, theirs]) await side.setup();
-  for (let round = 0; round < rounds; round++) {
+  for (let round = 0; round <= rounds; round++) {
     for (const side of round % 2 ? [theirs, ours] : [ours, theirs]) {
-      const mine = figures[side.name];
+      const mine = (round === 0 ? cold : figures)[side.name];
       let began = performance.now();
       const read = await side.live(20_000);
       if (read !== 20_000) throw new Error(`${side.name}: live read ${read} of 20,000`);
@@ -289,13 +295,19 @@ async function compare(url, createClient, rounds = 3) {
     liveEventsPerSecond: { ours: Math.round(median(a.live)), theirs: Math.round(median(b.live)) },
     joinAfter10kMs: { ours: median(a.join), theirs: median(b.join) },
     commandsPerReaderPerEvent: { ours: median(a.commands), theirs: median(b.commands) },
+    coldJoinAfter10kMs: { ours: cold[ours.name].join[0], theirs: cold[theirs.name].join[0] },
   };
-  console.log(`\nagainst resumable-stream on the same redis-server (medians of ${rounds} alternating rounds)`);
+  console.log(
+    `\nagainst resumable-stream on the same redis-server (medians of ${rounds} alternating rounds after a warm-up)`,
+  );
   console.log(
     `live, one reader on another instance  ${result.liveEventsPerSecond.ours.toLocaleString('en')} vs ${result.liveEventsPerSecond.theirs.toLocaleString('en')} events/s (×${(result.liveEventsPerSecond.ours / result.liveEventsPerSecond.theirs).toFixed(2)})`,
   );
   console.log(
     `a reader joining after 10,000 events  ${result.joinAfter10kMs.ours.toFixed(1)} vs ${result.joinAfter10kMs.theirs.toFixed(1)} ms (×${(result.joinAfter10kMs.theirs / result.joinAfter10kMs.ours).toFixed(2)} as fast)`,
+  );
+  console.log(
+    `  the first join in the process (cold)  ${result.coldJoinAfter10kMs.ours.toFixed(1)} vs ${result.coldJoinAfter10kMs.theirs.toFixed(1)} ms`,
   );
   console.log(
     `Redis commands per reader per event   ${result.commandsPerReaderPerEvent.ours.toFixed(2)} vs ${result.commandsPerReaderPerEvent.theirs.toFixed(2)} (200 readers, 100 events)`,

@@ -23,10 +23,11 @@ export interface Backend {
   /** Creates the stream, its lease held by `token`; false if the stream exists. */
   create(streamId: string, token: string): Promise<boolean>;
   /**
-   * Appends `events` in order, as one step: the position of each, or `null` when the stream is gone
-   * (lost, or expired) and nothing was written.
+   * Appends `events` in order, as one step, for the producer holding the lease `token`: the position
+   * of each, or `null` when nothing was written — the stream is gone (expired, or lost with Redis) or
+   * its lease is not `token`'s (it lapsed, or the id was started again by another producer).
    */
-  append(streamId: string, events: ServerEvent[]): Promise<string[] | null>;
+  append(streamId: string, token: string, events: ServerEvent[]): Promise<string[] | null>;
   /** Renews the lease: `stop` if a stop was asked, `lost` if the lease is not `token`'s any more. */
   renew(streamId: string, token: string): Promise<'ok' | 'stop' | 'lost'>;
   /**

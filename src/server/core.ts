@@ -161,7 +161,7 @@ export function createStore(
       batch = [];
       receipts = [];
       const sent: Promise<void> = backend
-        .append(streamId, events)
+        .append(streamId, token, events)
         .then((positions) => {
           if (!positions) return stopLost();
           void backend.notify(streamId, 'a').catch(() => {});
@@ -207,14 +207,23 @@ export function createStore(
     }
   }
 
-  function follow(streamId: string, from: string, signal?: AbortSignal): AsyncIterableIterator<ServerEvent> {
+  /** A reader of `streamId` from `from`; `firstRead` is its first read, already on its way. */
+  function follow(
+    streamId: string,
+    from: string,
+    firstRead: ReturnType<typeof readShared>,
+    signal?: AbortSignal,
+  ): AsyncIterableIterator<ServerEvent> {
     let after = from;
+    let prefetched: typeof firstRead | undefined = firstRead;
     // What was read and not yet handed out: `buffer` from `next` on (an index, not shift(): a reader
     // joining a long stream takes thousands of events from one read).
     let buffer: ServerEvent[] = [];
     let next = 0;
     let closed = false;
     let resume = () => {};
+    // The subscription to the stream's notices, from the first next() on; `unlisten` once it is made.
+    let listening: Promise<void> | undefined;
     let unlisten: (() => void) | undefined;
     const close = () => {
       closed = true;
@@ -230,7 +239,8 @@ export function createStore(
     /** Fills `buffer` with what is stored after `after`; true once the end was read (its event, if any, buffered). */
     async function readMore(): Promise<boolean> {
       notified = false;
-      const shared = readShared(streamId, after);
+      const shared = prefetched ?? readShared(streamId, after);
+      prefetched = undefined;
       const { events, position, end } = await shared.read;
       after = position;
       // Other readers have the same events: each gets copies, so none sees what another's code does
@@ -251,25 +261,32 @@ export function createStore(
     /** The next event, reading and waiting as needed. */
     async function advance(): Promise<IteratorResult<ServerEvent>> {
       try {
-        if (!unlisten) {
-          // Subscribe and read at once: a notice sent after the subscription wakes the reader, and
-          // what was appended before it is read by the read that follows (the loop reads again
-          // before it waits).
+        if (!listening) {
+          // Subscribe and read at once, and hand out what was read while the subscription is on its
+          // way: a reader joining a long stream waits for no more than its read. The reader is
+          // subscribed before it waits, and reads once more after that (what was appended before the
+          // subscription); from then on a notice wakes it.
           const notice = () => {
             notified = true;
             resume();
           };
-          const [listened, read] = await Promise.allSettled([backend.listen(streamId, notice), readMore()]);
-          if (listened.status === 'rejected') throw listened.reason;
-          unlisten = listened.value;
-          if (read.status === 'rejected') throw read.reason;
-          ended = read.value;
+          listening = backend.listen(streamId, notice).then((stop) => {
+            unlisten = stop;
+            // Ended meanwhile: the subscription goes at once.
+            if (closed) stop();
+          });
+          listening.catch(() => {});
+          ended = await readMore();
           notified = true;
         }
         for (;;) {
           if (closed || signal?.aborted) return iterator.return!();
           if (next < buffer.length) return { value: buffer[next++]!, done: false };
           if (ended) return iterator.return!();
+          if (!unlisten) {
+            await listening;
+            continue;
+          }
           if (notified) {
             ended = await readMore();
             continue;
@@ -308,7 +325,7 @@ export function createStore(
       next() {
         // What was read already goes out without the async machinery: a reader joining a long
         // stream takes thousands of events from one read.
-        if (unlisten && next < buffer.length && !closed && !signal?.aborted) {
+        if (listening && next < buffer.length && !closed && !signal?.aborted) {
           return Promise.resolve({ value: buffer[next++]!, done: false });
         }
         return advance();
@@ -429,8 +446,13 @@ export function createStore(
         if (parsed.streamId !== streamId) throw new StreamNotFoundError(parsed.streamId);
         from = parsed.position;
       }
-      if (!(await backend.exists(checkStreamId(streamId), from))) throw new StreamNotFoundError(streamId);
-      return follow(streamId, from, signal);
+      checkStreamId(streamId);
+      // The first read goes out beside the check, so a reader joining a long stream waits one round
+      // trip before its events, not two. What it read is dropped if the check fails.
+      const firstRead = readShared(streamId, from);
+      firstRead.read.catch(() => {});
+      if (!(await backend.exists(streamId, from))) throw new StreamNotFoundError(streamId);
+      return follow(streamId, from, firstRead, signal);
     },
     async resume(lastEventId: string, options: Pick<ReadOptions, 'signal'> = {}) {
       return store.read(parseEventId(lastEventId, backend.isPosition).streamId, { ...options, lastEventId });

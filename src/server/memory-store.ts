@@ -35,7 +35,9 @@ export function memoryStore(options: StoreOptions = {}): ResumableStreamStore {
       streams.set(streamId, { events: [], end: undefined, stopAsked: false, watchedUntil: 0, listeners: new Set() });
       return true;
     },
-    async append(streamId, events) {
+    // The producer lives in this process, and a stream's id is free again only once it ended: no
+    // other producer can hold it, so there is no token to check.
+    async append(streamId, _token, events) {
       const stream = streams.get(streamId);
       if (!stream) return null;
       const before = stream.events.push(...events) - events.length;

@@ -76,7 +76,14 @@ function nodeRedisLink(client: NodeRedis): RedisLink {
       // node-redis emits connection errors as events, which would crash the process unheard; a lost
       // connection shows where it matters: in the commands that fail and the readers that end.
       connection.on('error', () => {});
-      await connection.connect();
+      try {
+        await connection.connect();
+      } catch (error) {
+        // Made while Redis was down: the next subscription tries again, rather than every reader
+        // failing until the process restarts.
+        subscriber = undefined;
+        throw error;
+      }
       return connection;
     })());
   return {

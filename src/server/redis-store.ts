@@ -82,10 +82,9 @@ function lineOf({ data, event, retry }: ServerEvent): string {
 
 const endLine = (end: string) => `x${escape(end)}\n`;
 
-/** An event from its line (without the newline), with its id. */
-function eventOf(line: string, id: string): ServerEvent {
-  if (line.startsWith('d')) return { data: unescape(line.slice(1)), id };
-  const [data, event, retry] = JSON.parse(unescape(line.slice(1))) as [string, string | null, number?];
+/** An event with a type or retry, from its `j` line's unescaped JSON, with its id. */
+function eventOfJson(json: string, id: string): ServerEvent {
+  const [data, event, retry] = JSON.parse(json) as [string, string | null, number?];
   const read: ServerEvent = { data, id };
   if (event !== null) read.event = event;
   if (retry !== undefined) read.retry = retry;
@@ -106,9 +105,12 @@ redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
 redis.call('SET', KEYS[1], '', 'PX', ARGV[3])
 return 1`;
 
-// KEYS: events. ARGV: live ttl, the batch's lines. Appends them unless the stream is gone (Redis
-// restarted, or it expired): then nothing is written and the reply is nil; else the log's length.
-const APPEND = `if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+// KEYS: events, lease. ARGV: live ttl, the batch's lines, lease token. Appends them if the producer
+// holds the lease; else nothing is written and the reply is nil: the stream is gone (Redis restarted,
+// or it expired), or it is another producer's (the lease lapsed, or the id was started again in a
+// restarted Redis while the old producer's appends were queued in its client); else the log's length.
+const APPEND = `if redis.call('GET', KEYS[2]) ~= ARGV[3] then return false end
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
 local length = redis.call('APPEND', KEYS[1], ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return length`;
@@ -172,12 +174,16 @@ export function redisStore(
   const noteKey = (key: string) => `${prefix}{${key}}:note`;
   /** One command, bounded by `commandTimeout`; `key` routes it on a cluster. */
   function command<T>(key: string, ...args: Array<string | number>): Promise<T> {
+    return bounded(String(args[0]), () => link.command<T>(key, args));
+  }
+  /** What `ask` asks Redis (`name`), failing with a StoreError past `commandTimeout`. */
+  function bounded<T>(name: string, ask: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new StoreError(`Redis did not answer ${String(args[0])} within ${commandTimeout} ms`)),
+        () => reject(new StoreError(`Redis did not answer ${name} within ${commandTimeout} ms`)),
         commandTimeout,
       );
-      link.command<T>(key, args).then(
+      ask().then(
         (reply) => {
           clearTimeout(timer);
           resolve(reply);
@@ -198,8 +204,8 @@ export function redisStore(
     return script(END, [key.events, key.lease, key.ended], endLine(end), expireAfter, token);
   };
 
-  // The store's subscriptions: a channel's listeners share one.
-  const listeners = new Map<string, Set<(notice: Notice) => void>>();
+  // The store's subscriptions: a channel's listeners share one, and each waits until it is made.
+  const listeners = new Map<string, { each: Set<(notice: Notice) => void>; subscribed: Promise<unknown> }>();
 
   const backend: Backend = {
     isPosition: isOffset,
@@ -209,9 +215,10 @@ export function redisStore(
       const key = keys(streamId);
       return (await script<number>(START, [key.events, key.lease], token, leaseTtl, liveTtl)) === 1;
     },
-    async append(streamId, events) {
+    async append(streamId, token, events) {
       const lines = events.map(lineOf);
-      const length = await script<number | null>(APPEND, [keys(streamId).events], liveTtl, lines.join(''));
+      const key = keys(streamId);
+      const length = await script<number | null>(APPEND, [key.events, key.lease], liveTtl, lines.join(''), token);
       if (length === null) return null;
       // Each event ends where the lines after it begin.
       const positions = new Array<string>(lines.length);
@@ -238,12 +245,18 @@ export function redisStore(
       if (log.length === READ_WINDOW && !log.includes('\n'))
         log = await command<string>(key, 'GETRANGE', key, from, -1);
       const events: ServerEvent[] = [];
+      // A log with no backslash has no line to unescape (a chat's tokens seldom have one): one
+      // search for the whole read instead of one per line halves the cost of a join.
+      const escaped = log.includes('\\');
+      const idPrefix = `${streamId}:`;
       let at = 0;
       for (let newline = log.indexOf('\n'); newline >= 0; newline = log.indexOf('\n', at)) {
-        const line = log.slice(at, newline);
+        const kind = log[at];
+        const text = escaped ? unescape(log.slice(at + 1, newline)) : log.slice(at + 1, newline);
         at = newline + 1;
-        if (line.startsWith('x')) return { events, position: String(from + at), end: unescape(line.slice(1)) };
-        events.push(eventOf(line, `${streamId}:${from + at}`));
+        if (kind === 'x') return { events, position: String(from + at), end: text };
+        const id = idPrefix + (from + at);
+        events.push(kind === 'd' ? { data: text, id } : eventOfJson(text, id));
       }
       return { events, position: String(from + at) };
     },
@@ -280,16 +293,30 @@ export function redisStore(
     },
     async listen(streamId, listener) {
       const channel = keys(streamId).notify;
-      let set = listeners.get(channel);
-      if (!set) {
-        const created = new Set<(notice: Notice) => void>();
-        listeners.set(channel, (set = created));
-        await link.subscribe(channel, (message) => created.forEach((each) => each(message as Notice)));
+      let shared = listeners.get(channel);
+      if (!shared) {
+        const each = new Set<(notice: Notice) => void>();
+        // Bounded too: while Redis is down a client may hold the subscription back for the whole outage.
+        const subscribed = bounded('SUBSCRIBE', () =>
+          link.subscribe(channel, (message) => each.forEach((listen) => listen(message as Notice))),
+        );
+        listeners.set(channel, (shared = { each, subscribed }));
+        // A failed subscription is not shared: the next listener tries again.
+        subscribed.catch(() => {
+          if (listeners.get(channel) === shared) listeners.delete(channel);
+        });
       }
-      set.add(listener);
+      const { each, subscribed } = shared;
+      each.add(listener);
+      try {
+        await subscribed;
+      } catch (error) {
+        each.delete(listener);
+        throw error;
+      }
       return () => {
-        set.delete(listener);
-        if (set.size > 0 || listeners.get(channel) !== set) return;
+        each.delete(listener);
+        if (each.size > 0 || listeners.get(channel) !== shared) return;
         listeners.delete(channel);
         link.unsubscribe(channel).catch(() => {});
       };

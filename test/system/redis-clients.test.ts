@@ -40,6 +40,36 @@ describe.skipIf(redisMissing)('Redis failure paths, on every client', () => {
     },
   );
 
+  test.each(kinds)(
+    '%s: a reader whose subscription fails while Redis is down ends with a StoreError; once Redis is back, new readers are woken again',
+    async (kind) => {
+      const own = await startRedis();
+      // A 9 s lease: a reader that is not woken catches up only on its 3 s clock.
+      const options = { prefix: 'resubscribe:', commandTimeout: 300, leaseTtl: 9000 };
+      const producing = redisStore(await clientKinds[kind](own.url, true), options);
+      const reading = redisStore(await clientKinds[kind](own.url, true), options);
+      closers.push(
+        () => producing.close(),
+        () => reading.close(),
+      );
+      await producing.start('answer', tokens(1000, 20));
+      // Read while Redis is up; the reader subscribes at its first next(), once Redis is down.
+      const iterator = await reading.read('answer');
+      await own.stop();
+      const cut = await collect(iterator);
+      expect(JSON.parse(cut.at(-1)!.data)).toMatchObject({ error: 'StoreError' });
+      const again = await startRedis(own.port);
+      closers.push(() => again.stop());
+      // The same id in the fresh Redis (the old one went with it), on the same channel.
+      await expect.poll(() => producing.start('answer', tokens(10, 30)).then(() => true), { timeout: 5000 }).toBe(true);
+      const began = performance.now();
+      const read = await collect(await reading.read('answer'));
+      expect(read.map((event) => event.data)).toEqual(['1', '2', '3', '4', '5', '6', '7', '8', '9', '10']);
+      // Woken by each notice: well within one turn of the 3 s clock.
+      expect(performance.now() - began).toBeLessThan(2000);
+    },
+  );
+
   test.each(kinds)('%s: a Redis restart mid-stream leaves no key without an expiry', async (kind) => {
     const own = await startRedis();
     const store = redisStore(await clientKinds[kind](own.url, true), { prefix: 'restart:', leaseTtl: 600 });
@@ -57,6 +87,26 @@ describe.skipIf(redisMissing)('Redis failure paths, on every client', () => {
     const inspect = await clientKinds['node-redis 6'](again.url);
     const ttls = await Promise.all((await inspect.keys('*')).map(async (key) => [key, await inspect.pTTL(key)]));
     expect(ttls.filter(([, ttl]) => ttl === -1)).toEqual([]);
+  });
+
+  test("a stream id started again in a wiped Redis gets none of the old producer's appends; the old producer is stopped", async () => {
+    const options = { prefix: 'wiped:' };
+    const old = redisStore(await clientKinds['node-redis 6'](redis.url), options);
+    const fresh = redisStore(await clientKinds['ioredis 6'](redis.url), options);
+    closers.push(
+      () => old.close(),
+      () => fresh.close(),
+    );
+    const seen: { signal?: AbortSignal } = {};
+    await old.start('answer', tokens(1000, 10, seen));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // What a restart of a Redis without persistence leaves: nothing.
+    const admin = await clientKinds['node-redis 6'](redis.url);
+    await admin.flushAll();
+    await fresh.start('answer', tokens(5, 30));
+    const read = await collect(await fresh.read('answer'));
+    expect(read.map((event) => event.data)).toEqual(['1', '2', '3', '4', '5']);
+    expect(seen.signal?.aborted).toBe(true);
   });
 
   test("a dead producer's events outlive the notice of its death: a late reader gets them, then ProducerLostError", async () => {
