@@ -28,11 +28,13 @@ export function Badge({
       case 'open':
         return 'open';
       case 'reconnecting': {
-        const seconds = Math.max(0, Math.ceil((status.at - now) / 1000));
+        const seconds = Math.max(0, (status.at - now) / 1000);
         // `attempt` counts requests; the first reconnect is the second request.
         const reconnect = status.attempt - 1;
+        // Tenths under 10 s: a Retry-After of 2 s plus its jitter waits 2.6 s, not a rounded-up "3 s".
+        const left = seconds < 10 ? seconds.toFixed(1) : String(Math.round(seconds));
         return seconds > 0
-          ? `reconnecting in ${seconds} s (reconnect ${reconnect})`
+          ? `reconnecting in ${left} s (reconnect ${reconnect})`
           : `reconnecting (reconnect ${reconnect})`;
       }
       case 'done':

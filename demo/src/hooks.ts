@@ -1,11 +1,11 @@
 import { useEffect, useState } from 'react';
 
-/** The current time, re-rendered every 250 ms while `ticking`. */
+/** The current time, re-rendered every 100 ms while `ticking` (a countdown in tenths). */
 export function useNow(ticking: boolean): number {
   const [, setTick] = useState(0);
   useEffect(() => {
     if (!ticking) return;
-    const timer = setInterval(() => setTick((tick) => tick + 1), 250);
+    const timer = setInterval(() => setTick((tick) => tick + 1), 100);
     return () => clearInterval(timer);
   }, [ticking]);
   // Read at every render: the first frame of a countdown is right, not a stale tick's time.

@@ -13,8 +13,12 @@ export function Chat() {
   const model = useJson<{ model: string }>('/api/model', { model: 'an unknown model' });
   const box = useRef<HTMLTextAreaElement>(null);
   const conversation = useRef<HTMLDivElement>(null);
-  // Keep the newest words in view, unless the reader scrolled up to read.
+  // Keep the newest words in view, unless the reader scrolled up to read. A scroll event says where
+  // the box is, not who moved it: words arriving faster than frames (a reload's replay, ~250 tokens/s)
+  // grow the box between this page's scroll and its event, so "far from the bottom" is no sign of the
+  // reader. Only a move up while the text did not shrink is theirs.
   const atBottom = useRef(true);
+  const lastScroll = useRef({ top: 0, height: 0 });
   useEffect(() => {
     if (atBottom.current) conversation.current?.scrollTo({ top: conversation.current.scrollHeight });
   }, [chat.turns, chat.answer]);
@@ -54,7 +58,10 @@ export function Chat() {
         ref={conversation}
         onScroll={(event) => {
           const { scrollHeight, scrollTop, clientHeight } = event.currentTarget;
-          atBottom.current = scrollHeight - scrollTop - clientHeight < 40;
+          const last = lastScroll.current;
+          if (scrollTop < last.top && scrollHeight >= last.height) atBottom.current = false;
+          else if (scrollHeight - scrollTop - clientHeight < 40) atBottom.current = true;
+          lastScroll.current = { top: scrollTop, height: scrollHeight };
         }}
       >
         {chat.turns.map((turn, index) =>
