@@ -28,6 +28,9 @@ export function Badge({
       case 'open':
         return 'open';
       case 'reconnecting': {
+        // The library waits for the network or the page, not for a time.
+        if (status.reason === 'offline') return `waiting for the network (reconnect ${status.attempt - 1})`;
+        if (status.reason === 'hidden') return `waiting for the page to be shown (reconnect ${status.attempt - 1})`;
         const seconds = Math.max(0, (status.at - now) / 1000);
         // `attempt` counts requests; the first reconnect is the second request.
         const reconnect = status.attempt - 1;

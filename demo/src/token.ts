@@ -37,6 +37,11 @@ export function freshToken(): Promise<string> {
         JSON.stringify({ value: issued.token, expiresAt: Date.now() + issued.expiresIn * 1000 }),
       );
       return issued.token;
+    } catch (error) {
+      // The server is out of reach (the page is offline, say) while the token we hold still works:
+      // it goes with the request, whose own failure or wait then tells what happened.
+      if (token && token.expiresAt > Date.now()) return token.value;
+      throw error;
     } finally {
       pending = null;
     }

@@ -143,6 +143,24 @@ test('the conversation follows the answer however fast its words come, and stays
   await done();
 });
 
+test('sent while offline: the timeline says the library waits for the network, and the answer comes once it is back', async () => {
+  // The page holds its token by now (its server log streams with it).
+  await page.waitForFunction(() => sessionStorage.getItem('fetch-eventsource-demo-token') !== null);
+  // Due for renewal (within its last 30 s), which cannot happen offline: the page goes on with it.
+  await page.evaluate(() => {
+    const key = 'fetch-eventsource-demo-token';
+    const held = JSON.parse(sessionStorage.getItem(key)!) as { value: string; expiresAt: number };
+    sessionStorage.setItem(key, JSON.stringify({ ...held, expiresAt: Date.now() + 20_000 }));
+  });
+  await page.context().setOffline(true);
+  await send();
+  await expect.poll(timeline, { timeout: 5000 }).toContain('waiting for the network to come back');
+  expect(await badge().textContent()).toBe('waiting for the network (reconnect 1)');
+  await page.context().setOffline(false);
+  await done();
+  expect(await lastAnswer()).toBe(answerFor(firstTurn));
+});
+
 test('a 503 with Retry-After shows the wait on the badge, then recovers', async () => {
   await page.getByRole('button', { name: 'Next request: 503 + Retry-After' }).click();
   await expect.poll(() => demo.faults.unavailable).toBe(true);
