@@ -90,7 +90,11 @@ export function chatRoutes({ answers, tokens, log, faults, generate, instance })
             reading.abort();
             throw new Refusal(403, 'this answer belongs to another session');
           }
-          log.record(request, 200, `resume answer ${id} after position ${lastEventId.slice(id.length + 1)} (its Last-Event-ID)`);
+          log.record(
+            request,
+            200,
+            `resume answer ${id} after position ${lastEventId.slice(id.length + 1)} (its Last-Event-ID)`,
+          );
           return streamAnswer(request, response, events);
         }
         const messages = readConversation(body);
