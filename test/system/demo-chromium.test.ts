@@ -136,8 +136,9 @@ test('the conversation follows the answer however fast its words come, and stays
   });
   await waitForWords(60);
   await expect.poll(behind).toBeLessThan(40);
-  // The reader scrolls up to read: the page leaves them there while the words go on.
-  await conversation.evaluate((element) => element.scrollBy(0, -200));
+  // The reader scrolls up to read, with the mouse wheel: the page leaves them there while the words go on.
+  await conversation.hover();
+  await page.mouse.wheel(0, -300);
   await waitForWords(80);
   expect(await behind()).toBeGreaterThan(150);
   await done();

@@ -13,14 +13,21 @@ export function Chat() {
   const model = useJson<{ model: string }>('/api/model', { model: 'an unknown model' });
   const box = useRef<HTMLTextAreaElement>(null);
   const conversation = useRef<HTMLDivElement>(null);
-  // Keep the newest words in view, unless the reader scrolled up to read. A scroll event says where
-  // the box is, not who moved it: words arriving faster than frames (a reload's replay, ~250 tokens/s)
-  // grow the box between this page's scroll and its event, so "far from the bottom" is no sign of the
-  // reader. Only a move up while the text did not shrink is theirs.
-  const atBottom = useRef(true);
-  const lastScroll = useRef({ top: 0, height: 0 });
+  // Keep the newest words in view, unless the reader moved up to read; follow again once they are back
+  // at the end. Their move up is told by their input (wheel, touch, keys, a press on the scroll bar),
+  // not by scroll events: words faster than frames (a reload's replay, ~250 tokens/s) move the box
+  // between a scroll and its event, so where an event finds the box says nothing of who moved it. A
+  // scroll event that finds the box where this page put it is this page's own, and is passed over.
+  const following = useRef(true);
+  const ownTop = useRef(-1);
+  const readerMovedUp = () => {
+    following.current = false;
+  };
   useEffect(() => {
-    if (atBottom.current) conversation.current?.scrollTo({ top: conversation.current.scrollHeight });
+    const box = conversation.current;
+    if (!box || !following.current) return;
+    box.scrollTo({ top: box.scrollHeight });
+    ownTop.current = box.scrollTop;
   }, [chat.turns, chat.answer]);
   // A refused prompt comes back to the box, as it was typed.
   useEffect(() => {
@@ -56,12 +63,20 @@ export function Chat() {
         className="conversation"
         data-testid="conversation"
         ref={conversation}
+        onWheel={(event) => {
+          if (event.deltaY < 0) readerMovedUp();
+        }}
+        onTouchMove={readerMovedUp}
+        onKeyDown={(event) => {
+          if (['ArrowUp', 'PageUp', 'Home'].includes(event.key)) readerMovedUp();
+        }}
+        // A press on the box itself, not on its text, is on its scroll bar.
+        onPointerDown={(event) => {
+          if (event.target === event.currentTarget) readerMovedUp();
+        }}
         onScroll={(event) => {
           const { scrollHeight, scrollTop, clientHeight } = event.currentTarget;
-          const last = lastScroll.current;
-          if (scrollTop < last.top && scrollHeight >= last.height) atBottom.current = false;
-          else if (scrollHeight - scrollTop - clientHeight < 40) atBottom.current = true;
-          lastScroll.current = { top: scrollTop, height: scrollHeight };
+          if (scrollTop !== ownTop.current && scrollHeight - scrollTop - clientHeight < 40) following.current = true;
         }}
       >
         {chat.turns.map((turn, index) =>
