@@ -12,14 +12,29 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 /** The file whose marked region the code panel shows: the calls into the library that run the chat. */
 const CODE_FILE = 'demo/src/chat/useAnswerStream.ts';
 
-export async function pageRoutes() {
-  const [js, html, code, aiSdkJs, aiSdkHtml] = await Promise.all([
+/** @type {Promise<[string, string, string, string, string]> | undefined} */
+let pages;
+
+/**
+ * The pages, bundled once per process: every server a process starts (the tests start dozens) serves
+ * the same ones. A failed build is not kept.
+ */
+function loadPages() {
+  pages ??= Promise.all([
     bundle('demo/src/main.tsx'),
     readFile(`${root}demo/index.html`, 'utf8'),
     codeRegion(),
     bundle('demo/src/ai-sdk/main.tsx'),
     readFile(`${root}demo/ai-sdk.html`, 'utf8'),
-  ]);
+  ]).catch((error) => {
+    pages = undefined;
+    throw error;
+  });
+  return pages;
+}
+
+export async function pageRoutes() {
+  const [js, html, code, aiSdkJs, aiSdkHtml] = await loadPages();
   /** @param {string} path */
   const javascript = (path) =>
     /** @type {(request: import('node:http').IncomingMessage, response: import('node:http').ServerResponse) => Promise<void>} */

@@ -350,13 +350,17 @@ test('a long unbroken word wraps inside its bubble', async () => {
 });
 
 test('the page renews its token before it expires: no 401 after the token would have run out', async () => {
-  // Tokens of 31 s, renewed when less than 30 s are left: the second turn, 2 s later, needs a new one.
-  const shortLived = await startDemoServer({ port: 0, log: () => {}, pace: 15, tokenLifetime: 31_000 });
+  // Tokens of 31 s, renewed when less than 30 s are left: the second turn, once that second passed,
+  // needs a new one.
+  const shortLived = await startDemoServer({ port: 0, log: () => {}, pace: 8, tokenLifetime: 31_000 });
   try {
     await page.goto(shortLived.url);
     await send();
     await done();
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    await page.waitForFunction(() => {
+      const held = JSON.parse(sessionStorage.getItem('fetch-eventsource-demo-token')!) as { expiresAt: number };
+      return held.expiresAt - Date.now() < 29_500;
+    });
     await send('And a second question?');
     await done();
     const seen = shortLived.requests.filter((entry) => entry.path === '/api/token' || entry.path === '/api/chat');
