@@ -60,6 +60,13 @@ function named(name: string, message: string): Error {
   return error;
 }
 
+/** A stream just created: its lease's token, what stops its producer, and what ends its stop subscription. */
+interface Created {
+  token: string;
+  producing: AbortController;
+  unlisten: () => void;
+}
+
 /** What a writer's `write` is told of one event: its id once stored, or why it was not. */
 interface Receipt {
   stored(id: string): void;
@@ -108,9 +115,8 @@ export function createStore(
    */
   async function produce(
     streamId: string,
-    token: string,
+    { token, producing, unlisten }: Created,
     events: AsyncIterable<ServerEvent>,
-    producing: AbortController,
     receiptOf?: (event: ServerEvent) => Receipt | undefined,
   ) {
     const { signal } = producing;
@@ -121,9 +127,6 @@ export function createStore(
       lost = true;
       producing.abort();
     };
-    const unlisten = await backend
-      .listen(streamId, (notice) => notice === 's' && producing.abort())
-      .catch(() => () => {});
     const renewal = leased
       ? setInterval(() => {
           backend.renew(streamId, token).then((state) => {
@@ -350,36 +353,47 @@ export function createStore(
     return iterator;
   }
 
-  /** Creates the stream, or `StreamExistsError`; its lease's token and what stops its producer. */
-  async function create(streamId: string) {
+  /**
+   * Creates the stream, or `StreamExistsError`: its lease's token, what stops its producer, and its
+   * subscription to a stop, made before `start` or `open` resolves, so a stop asked right after is
+   * heard at once (not at the next lease renewal).
+   */
+  async function create(streamId: string): Promise<Created> {
     const token = crypto.randomUUID();
     if (!(await backend.create(checkStreamId(streamId), token))) throw new StreamExistsError(streamId);
-    // The grace a new stream has to get its first reader.
-    if (abandonAfter) await backend.touch(streamId, abandonAfter);
-    return { token, producing: new AbortController() };
+    const producing = new AbortController();
+    const [unlisten] = await Promise.all([
+      // Unheard, a stop still comes with the next lease renewal.
+      backend.listen(streamId, (notice) => notice === 's' && producing.abort()).catch(() => () => {}),
+      // The grace a new stream has to get its first reader.
+      abandonAfter ? backend.touch(streamId, abandonAfter) : undefined,
+    ]);
+    return { token, producing, unlisten };
   }
 
   const store = {
     async start(streamId: string, producer: Producer) {
-      const { token, producing } = await create(streamId);
+      const created = await create(streamId);
       let events: AsyncIterable<ServerEvent>;
       try {
-        events = producer(producing.signal);
+        events = producer(created.producing.signal);
       } catch (error) {
         // A producer that throws at once made nothing: the id is left free to start again.
+        created.unlisten();
         await backend.remove(streamId).catch(() => {});
         throw error;
       }
-      void produce(streamId, token, events, producing);
+      void produce(streamId, created, events);
     },
     async open(streamId: string): Promise<StreamWriter> {
-      const { token, producing } = await create(streamId);
+      const created = await create(streamId);
+      const { producing } = created;
       const events = channel();
       // A stopped stream ends now, whether or not its writer is told by `signal` and calls end().
       producing.signal.addEventListener('abort', () => events.close(), { once: true });
       // The events `write` waits on, until each is stored or dropped.
       const receipts = new Map<ServerEvent, Receipt>();
-      const produced = produce(streamId, token, events, producing, (event) => receipts.get(event));
+      const produced = produce(streamId, created, events, (event) => receipts.get(event));
       // What is still waited on once the stream ended was not stored: it stopped, or the store was lost.
       void produced.then(() => {
         const error = new Error(`stream "${streamId}" ended before the event was stored`);

@@ -215,11 +215,18 @@ export function storeSuite(stores: Array<[string, MakeStore, string | undefined]
       await checked.end();
       expect(await collect(await store.read('checked'))).toEqual([]);
 
-      // Stopped: what was not stored yet is rejected, and so is a later write.
-      const stopped = await store.open('stopped');
-      await store.stop('stopped');
-      await expect.poll(() => stopped.signal.aborted).toBe(true);
+      // Stopped right after open(): heard at once, by its notice (with a 30 s lease, the renewal that
+      // would also bring it is 10 s away). What was not stored yet is rejected, and so is a later write.
+      const longLease = await make({ leaseTtl: 30_000 });
+      const stopped = await longLease.open('stopped');
+      await longLease.stop('stopped');
+      await expect.poll(() => stopped.signal.aborted, { timeout: 3000 }).toBe(true);
       await expect(stopped.write([{ data: 'x' }])).rejects.toThrow('stopped');
+      // And so is a producer's, right after start().
+      const seen: { signal?: AbortSignal } = {};
+      await longLease.start('stopped-at-once', tokens(1000, 10, seen));
+      await longLease.stop('stopped-at-once');
+      await expect.poll(() => seen.signal?.aborted, { timeout: 3000 }).toBe(true);
     });
 
     test.skipIf(skip)('notes: set, read from the same store, replaced, gone after expireAfter', async () => {
