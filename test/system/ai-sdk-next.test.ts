@@ -53,8 +53,9 @@ beforeAll(async () => {
     await symlink('..', link);
     linked = true;
   }
-  // One build; each mode below is a `next start` of it.
-  await run(['build']);
+  // One build; each mode below is a `next start` of it. Without Next's own type-check: `npm test`
+  // type-checks the app first, with the rest of the repository (see the app's next.config.ts).
+  await run(['build'], { FETCH_EVENTSOURCE_TYPECHECKED: '1' });
   browser = await launchChromium();
   if (!redisMissing) redis = await startRedis();
 }, 120_000);
