@@ -362,12 +362,12 @@ export function createStore(
     const token = crypto.randomUUID();
     if (!(await backend.create(checkStreamId(streamId), token))) throw new StreamExistsError(streamId);
     const producing = new AbortController();
-    const [unlisten] = await Promise.all([
-      // Unheard, a stop still comes with the next lease renewal.
-      backend.listen(streamId, (notice) => notice === 's' && producing.abort()).catch(() => () => {}),
-      // The grace a new stream has to get its first reader.
-      abandonAfter ? backend.touch(streamId, abandonAfter) : undefined,
-    ]);
+    // Unheard, a stop still comes with the next lease renewal.
+    const unlisten = await backend
+      .listen(streamId, (notice) => notice === 's' && producing.abort())
+      .catch(() => () => {});
+    // The grace a new stream has to get its first reader, from when start() or open() resolves.
+    if (abandonAfter) await backend.touch(streamId, abandonAfter);
     return { token, producing, unlisten };
   }
 
