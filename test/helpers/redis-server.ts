@@ -31,7 +31,14 @@ export async function startRedis(
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no'],
     { stdio: 'ignore' },
   );
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // Once it exited its PID may be another process's: stop() kills only a server still running.
+  let running = true;
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      running = false;
+      resolve();
+    }),
+  );
   // Ready once it accepts a connection.
   for (let tries = 0; ; tries++) {
     const ok = await new Promise<boolean>((resolve) => {
@@ -50,7 +57,7 @@ export async function startRedis(
     port,
     pid: child.pid!,
     stop: async () => {
-      process.kill(child.pid!, 'SIGKILL');
+      if (running) process.kill(child.pid!, 'SIGKILL');
       await exited;
     },
   };

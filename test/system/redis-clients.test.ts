@@ -26,6 +26,8 @@ describe.skipIf(redisMissing)('Redis failure paths, on every client', () => {
     '%s: Redis down (the client queues commands): start() rejects with StoreError within commandTimeout, a live reader ends with a StoreError event',
     async (kind) => {
       const own = await startRedis();
+      // Stopped by the test; if it fails before that, here.
+      closers.push(() => own.stop());
       // 1 s: a first connection on a loaded machine can take a few hundred ms.
       const store = redisStore(await clientKinds[kind](own.url, true), { prefix: 'outage:', commandTimeout: 1000 });
       closers.push(() => store.close());
@@ -45,6 +47,8 @@ describe.skipIf(redisMissing)('Redis failure paths, on every client', () => {
     '%s: a reader whose subscription fails while Redis is down ends with a StoreError; once Redis is back, new readers are woken again',
     async (kind) => {
       const own = await startRedis();
+      // Stopped by the test; if it fails before that, here.
+      closers.push(() => own.stop());
       // A 9 s lease: a reader that is not woken catches up only on its 3 s clock.
       const options = { prefix: 'resubscribe:', commandTimeout: 300, leaseTtl: 9000 };
       const producing = redisStore(await clientKinds[kind](own.url, true), options);
@@ -73,6 +77,8 @@ describe.skipIf(redisMissing)('Redis failure paths, on every client', () => {
 
   test.each(kinds)('%s: a Redis restart mid-stream leaves no key without an expiry', async (kind) => {
     const own = await startRedis();
+    // Stopped by the test; if it fails before that, here.
+    closers.push(() => own.stop());
     const store = redisStore(await clientKinds[kind](own.url, true), { prefix: 'restart:', leaseTtl: 600 });
     closers.push(() => store.close());
     const seen: { signal?: AbortSignal } = {};
