@@ -50,7 +50,8 @@ describe.skipIf(redisMissing)('Redis failure paths, on every client', () => {
       // Stopped by the test; if it fails before that, here.
       closers.push(() => own.stop());
       // A 9 s lease: a reader that is not woken catches up only on its 3 s clock.
-      const options = { prefix: 'resubscribe:', commandTimeout: 300, leaseTtl: 9000 };
+      // 1 s: a first connection (and a reconnected one) on a loaded machine can take a few hundred ms.
+      const options = { prefix: 'resubscribe:', commandTimeout: 1000, leaseTtl: 9000 };
       const producing = redisStore(await clientKinds[kind](own.url, true), options);
       const reading = redisStore(await clientKinds[kind](own.url, true), options);
       closers.push(
