@@ -136,7 +136,11 @@ export function createStore(
         }, leaseTtl / 3)
       : undefined;
     // The store stops the stream itself: its end says why, and so does the producer's `signal.reason`.
+    // Set once the producer's loop is over: from then on the stream ends as the producer left it, and
+    // a check still on its way (abandonment, during the last appends) changes nothing.
+    let finished = false;
     const stopWith = (reason: Error) => {
+      if (finished) return;
       end = errorEvent(reason.name, reason.message).data;
       producing.abort(reason);
     };
@@ -197,9 +201,10 @@ export function createStore(
       // A producer that throws once it was stopped only ends as asked.
       if (!signal.aborted) end = errorEvent(nameOf(error), messageOf(error)).data;
     } finally {
+      finished = true;
+      clearInterval(abandonment);
       while (inFlight.size) await Promise.all(inFlight);
       clearInterval(renewal);
-      clearInterval(abandonment);
       unlisten();
       if (!lost) {
         await backend
