@@ -28,12 +28,12 @@ export function Badge({
       case 'open':
         return 'open';
       case 'reconnecting': {
-        // The library waits for the network or the page, not for a time.
-        if (status.reason === 'offline') return `waiting for the network (reconnect ${status.attempt - 1})`;
-        if (status.reason === 'hidden') return `waiting for the page to be shown (reconnect ${status.attempt - 1})`;
-        const seconds = Math.max(0, (status.at - now) / 1000);
         // `attempt` counts requests; the first reconnect is the second request.
         const reconnect = status.attempt - 1;
+        // The library waits for the network or the page, not for a time.
+        if (status.reason === 'offline') return `waiting for the network (reconnect ${reconnect})`;
+        if (status.reason === 'hidden') return `waiting for the page to be shown (reconnect ${reconnect})`;
+        const seconds = Math.max(0, (status.at - now) / 1000);
         // Tenths under 10 s: a Retry-After of 2 s plus its jitter waits 2.6 s, not a rounded-up "3 s".
         const left = seconds < 10 ? seconds.toFixed(1) : String(Math.round(seconds));
         return seconds > 0
